@@ -1,0 +1,64 @@
+#!/bin/bash
+# Runs loaxa's tests: tests/run-tests.sh (unit|e2e|all) BUILD_DIR [BUILD_DIR...]
+# Each build directory (build/, build-asan/) gets the same tests. Every test
+# program runs under a timeout. The last line is "N passed, N failed".
+set -u
+mode=$1
+shift
+root=$(cd "$(dirname "$0")/.." && pwd)
+passed=0
+failed=0
+failures=()
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+run() {
+	local name=$1 limit=$2
+	shift 2
+	echo "=== $name"
+	local start=$SECONDS
+	if timeout -k 10 "$limit" "$@"; then
+		passed=$((passed + 1))
+		echo "--- ok: $name ($((SECONDS - start)) s)"
+	else
+		local rc=$?
+		failed=$((failed + 1))
+		failures+=("$name")
+		[ $rc -eq 124 ] && echo "--- TIMEOUT after $limit s: $name" || echo "--- FAILED ($rc): $name"
+	fi
+}
+
+for build in "$@"; do
+	build=$(cd "$build" && pwd)
+	flavour=$(basename "$build")
+	if ! "$root/tests/fixtures/make-fixtures.sh" "$build/fixtures" >/dev/null; then
+		echo "cannot make the test fixtures"
+		exit 1
+	fi
+	export LOAXA_FIXTURES=$build/fixtures
+	if [ "$mode" = unit ] || [ "$mode" = all ]; then
+		for test in "$build"/tests/test_*; do
+			[ -x "$test" ] || continue
+			run "$flavour/$(basename "$test")" 300 "$test"
+		done
+	fi
+	if [ "$mode" = e2e ] || [ "$mode" = all ]; then
+		# the card is built without sanitizers: its own test runs once
+		if [ -x "$root/tests/testcard/test_testcard.sh" ] && [ "${flavour%asan}" = "$flavour" ]; then
+			run "$flavour/test_testcard" 300 "$root/tests/testcard/test_testcard.sh" "$build"
+		fi
+		for test in "$root"/tests/e2e/test_*.sh; do
+			[ -x "$test" ] || continue
+			run "$flavour/$(basename "$test" .sh)" 600 "$test" "$build"
+		done
+	fi
+done
+
+echo
+if [ $failed -ne 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
