@@ -1,0 +1,189 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "schedules/store_internal.h"
+
+static const char *const status_names[] = {
+	"playing", "played", "preempted", "resumed", "skipped", "missed", "failed", "interrupted",
+};
+
+const char *tt_run_status_name(enum tt_run_status status)
+{
+	return (unsigned)status < sizeof status_names / sizeof status_names[0]
+		? status_names[status] : "?";
+}
+
+static enum tt_run_status parse_status(const char *text)
+{
+	for (unsigned i = 0; i < sizeof status_names / sizeof status_names[0]; i++)
+		if (text && strcmp(text, status_names[i]) == 0)
+			return i;
+	return TT_RUN_FAILED;
+}
+
+/* Runs one prepared statement to completion inside its own transaction. */
+static int run_alone(struct tt *tt, sqlite3_stmt *stmt, const char *what)
+{
+	int rc = tt_begin(tt);
+	if (rc < 0) {
+		sqlite3_finalize(stmt);
+		return rc;
+	}
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		rc = tt_fail_db(tt, what);
+		sqlite3_finalize(stmt);
+		tt_rollback(tt);
+		return rc;
+	}
+	sqlite3_finalize(stmt);
+	return tt_commit(tt);
+}
+
+int tt_run_begin(struct tt *tt, struct tt_run *run)
+{
+	sqlite3_stmt *stmt = tt_prepare(tt,
+		"INSERT INTO as_run (event_id, occurrence_date, part, media_id, title, priority,"
+		" scheduled_ns, started_ns, ended_ns, frames_played, status, xruns, triggered_by, detail)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (!stmt)
+		return TT_ERR_DB;
+	sqlite3_bind_int64(stmt, 1, run->event_id);
+	sqlite3_bind_text(stmt, 2, run->occurrence_date, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(stmt, 3, run->part);
+	sqlite3_bind_int64(stmt, 4, run->media_id);
+	sqlite3_bind_text(stmt, 5, run->title, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(stmt, 6, run->priority);
+	sqlite3_bind_int64(stmt, 7, run->scheduled_ns);
+	sqlite3_bind_int64(stmt, 8, run->started_ns);
+	sqlite3_bind_int64(stmt, 9, run->ended_ns);
+	sqlite3_bind_int64(stmt, 10, run->frames_played);
+	sqlite3_bind_text(stmt, 11, tt_run_status_name(run->status), -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 12, run->xruns);
+	sqlite3_bind_text(stmt, 13, run->triggered_by, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 14, run->detail, -1, SQLITE_TRANSIENT);
+	int rc = run_alone(tt, stmt, "writing the as-run log");
+	if (rc == 0)
+		run->id = sqlite3_last_insert_rowid(tt->db);
+	return rc;
+}
+
+int tt_run_finish(struct tt *tt, const struct tt_run *run)
+{
+	sqlite3_stmt *stmt = tt_prepare(tt,
+		"UPDATE as_run SET started_ns = ?, ended_ns = ?, frames_played = ?, status = ?,"
+		" xruns = ?, detail = ? WHERE id = ?");
+	if (!stmt)
+		return TT_ERR_DB;
+	sqlite3_bind_int64(stmt, 1, run->started_ns);
+	sqlite3_bind_int64(stmt, 2, run->ended_ns);
+	sqlite3_bind_int64(stmt, 3, run->frames_played);
+	sqlite3_bind_text(stmt, 4, tt_run_status_name(run->status), -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 5, run->xruns);
+	sqlite3_bind_text(stmt, 6, run->detail, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 7, run->id);
+	return run_alone(tt, stmt, "writing the as-run log");
+}
+
+int tt_run_close_stale(struct tt *tt, int64_t now_ns)
+{
+	sqlite3_stmt *stmt = tt_prepare(tt,
+		"UPDATE as_run SET status = 'interrupted', ended_ns = CASE WHEN ended_ns = 0"
+		" THEN ? ELSE ended_ns END,"
+		" detail = 'the station stopped while this was on air' WHERE status = 'playing'");
+	if (!stmt)
+		return TT_ERR_DB;
+	sqlite3_bind_int64(stmt, 1, now_ns);
+	int rc = run_alone(tt, stmt, "closing unfinished as-run rows");
+	return rc < 0 ? rc : sqlite3_changes(tt->db);
+}
+
+int tt_run_exists(struct tt *tt, int64_t event_id, const char *occurrence_date, int part)
+{
+	sqlite3_stmt *stmt = tt_prepare(tt, "SELECT count(*) FROM as_run WHERE event_id = ?"
+					    " AND occurrence_date = ? AND part = ?");
+	if (!stmt)
+		return TT_ERR_DB;
+	sqlite3_bind_int64(stmt, 1, event_id);
+	sqlite3_bind_text(stmt, 2, occurrence_date, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, part);
+	int rc = sqlite3_step(stmt), found = 0;
+	if (rc == SQLITE_ROW)
+		found = sqlite3_column_int(stmt, 0) > 0;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? found : tt_fail_db(tt, "reading the as-run log");
+}
+
+int tt_runs_between(struct tt *tt, int64_t from_ns, int64_t until_ns,
+		    struct tt_run **out, size_t *count)
+{
+	sqlite3_stmt *stmt = tt_prepare(tt,
+		"SELECT id, event_id, occurrence_date, part, media_id, title, priority, scheduled_ns,"
+		" started_ns, ended_ns, frames_played, status, xruns, triggered_by, detail"
+		" FROM as_run WHERE CASE WHEN scheduled_ns <> 0 THEN scheduled_ns ELSE started_ns END"
+		" BETWEEN ? AND ? - 1 ORDER BY CASE WHEN scheduled_ns <> 0 THEN scheduled_ns"
+		" ELSE started_ns END, id");
+	if (!stmt)
+		return TT_ERR_DB;
+	sqlite3_bind_int64(stmt, 1, from_ns);
+	sqlite3_bind_int64(stmt, 2, until_ns);
+	struct tt_run *runs = NULL;
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct tt_run *grown = realloc(runs, (n + 1) * sizeof *runs);
+		if (!grown) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		runs = grown;
+		struct tt_run *r = &runs[n++];
+		memset(r, 0, sizeof *r);
+		r->id = sqlite3_column_int64(stmt, 0);
+		r->event_id = sqlite3_column_int64(stmt, 1);
+		tt_column_text(stmt, 2, r->occurrence_date, sizeof r->occurrence_date);
+		r->part = sqlite3_column_int(stmt, 3);
+		r->media_id = sqlite3_column_int64(stmt, 4);
+		tt_column_text(stmt, 5, r->title, sizeof r->title);
+		r->priority = sqlite3_column_int(stmt, 6);
+		r->scheduled_ns = sqlite3_column_int64(stmt, 7);
+		r->started_ns = sqlite3_column_int64(stmt, 8);
+		r->ended_ns = sqlite3_column_int64(stmt, 9);
+		r->frames_played = sqlite3_column_int64(stmt, 10);
+		r->status = parse_status((const char *)sqlite3_column_text(stmt, 11));
+		r->xruns = sqlite3_column_int(stmt, 12);
+		tt_column_text(stmt, 13, r->triggered_by, sizeof r->triggered_by);
+		tt_column_text(stmt, 14, r->detail, sizeof r->detail);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		free(runs);
+		return tt_fail_db(tt, "reading the as-run log");
+	}
+	*out = runs;
+	*count = n;
+	return 0;
+}
+
+int tt_state_get(struct tt *tt, const char *key, int64_t *value)
+{
+	sqlite3_stmt *stmt = tt_prepare(tt, "SELECT value FROM station_state WHERE key = ?");
+	if (!stmt)
+		return TT_ERR_DB;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : tt_fail_db(tt, "reading the station state");
+}
+
+int tt_state_set(struct tt *tt, const char *key, int64_t value)
+{
+	sqlite3_stmt *stmt = tt_prepare(tt, "INSERT OR REPLACE INTO station_state (key, value)"
+					    " VALUES (?, ?)");
+	if (!stmt)
+		return TT_ERR_DB;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 2, value);
+	return run_alone(tt, stmt, "saving the station state");
+}
