@@ -1,0 +1,122 @@
+#!/bin/bash
+# The station's cost and accuracy on the paced test card: MINUTES minutes of
+# MP3 programme at 44.1 kHz (resampled to the card's 48 kHz), as items of
+# 20 s scheduled back to back, through `loaxa serve`. In the same run and on
+# the same files: mpg123 playing them to the same card, and Liquidsoap when
+# it is installed. Prints CPU % of one core, peak RSS, and loaxa's start-error
+# distribution from the tape (median, p99, max), idle and with the other
+# core busy.
+#   bench/bench_station.sh [BUILD_DIR] [MINUTES]
+set -euo pipefail
+BUILD=$(cd "${1:-build}" && pwd)
+MINUTES=${2:-10}
+LOAXA=$BUILD/loaxa
+export ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:$BUILD/testcard.conf
+export TZ=Asia/Ho_Chi_Minh LOAXA_CONFIG=/dev/null
+WORK=$(mktemp -d)
+export LOAXA_DB=$WORK/loaxa.db
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+ITEM_S=20
+ITEMS=$(( MINUTES * 60 / ITEM_S ))
+
+# Speech-like programme: pink noise shaped by a syllable-rate tremolo,
+# band-limited like a voice, a different pitch of tone under each item.
+echo "making $ITEMS MP3 items of $ITEM_S s ..."
+for i in $(seq 1 "$ITEMS"); do
+	sox -n -r 44100 -c 1 -b 16 "$WORK/item$i.wav" synth "$ITEM_S" pinknoise \
+		synth "$ITEM_S" sine mix $((300 + i * 7)) tremolo 4 90 sinc 200-3400 vol 0.5 2>/dev/null
+	lame --quiet -b 96 "$WORK/item$i.wav" "$WORK/item$i.mp3"
+	rm "$WORK/item$i.wav"
+done
+"$LOAXA" init >/dev/null
+ids=()
+for i in $(seq 1 "$ITEMS"); do ids+=("$("$LOAXA" media import "$WORK/item$i.mp3" 2>/dev/null)"); done
+
+# cpu_rss PID: "cpu_seconds peak_rss_kb" of a running process
+cpu_rss() {
+	local ticks
+	ticks=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+	echo "$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }') $(awk '/VmHWM/ { print $2 }' "/proc/$1/status")"
+}
+
+# run_loaxa LABEL: the whole programme once; prints a result line
+run_loaxa() {
+	local label=$1 first
+	rm -f "$WORK/loaxa.db"* && "$LOAXA" init >/dev/null
+	for i in $(seq 1 "$ITEMS"); do "$LOAXA" media import "$WORK/item$i.mp3" >/dev/null 2>&1; done
+	first=$(( $(date +%s) + 10 ))
+	for i in $(seq 0 $((ITEMS - 1))); do
+		local at=$((first + i * ITEM_S))
+		"$LOAXA" schedule add --date "$(date -d @$at +%F)" --at "$(date -d @$at +%T)" --media "${ids[$i]}" >/dev/null
+	done
+	"$LOAXA" serve --device "loaxatest:TAPE=$WORK/tape-$label.wav" 2>"$WORK/serve-$label.log" &
+	local pid=$!
+	local end=$((first + ITEMS * ITEM_S + 1))
+	sleep 8
+	local before
+	before=$(cpu_rss $pid)
+	while [ "$(date +%s)" -lt $end ]; do sleep 1; done
+	local after
+	after=$(cpu_rss $pid)
+	kill -TERM $pid
+	wait $pid || true
+	local cpu
+	cpu=$(awk -v a="${before% *}" -v b="${after% *}" -v s=$((end - first + 2)) 'BEGIN { printf "%.2f", 100 * (b - a) / s }')
+	"$BUILD/tapetool" segments "$WORK/tape-$label.wav" --json --min-gap-ms 1 >"$WORK/seg-$label.json"
+	python3 - "$WORK/seg-$label.json" "$first" "$ITEMS" "$ITEM_S" "$label" "$cpu" "${after#* }" <<'PYTHON'
+import json, statistics, sys
+seg = json.load(open(sys.argv[1]))
+first, items, length = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+label, cpu, rss = sys.argv[5], float(sys.argv[6]), int(sys.argv[7])
+errors = []
+for i in range(items):
+    due = (first + i * length) * 1e9
+    near = [s["start_realtime_ns"] for s in seg if abs(s["start_realtime_ns"] - due) < 0.5e9]
+    if near:
+        errors.append(abs(min(near, key=lambda t: abs(t - due)) - due) / 1e6)
+errors.sort()
+p99 = errors[min(len(errors) - 1, int(round(0.99 * (len(errors) - 1))))] if errors else float("nan")
+print(f"loaxa serve ({label:10s})  CPU {cpu:5.2f} %  peak RSS {rss / 1024:6.1f} MB  "
+      f"start error n={len(errors)} median {statistics.median(errors) if errors else float('nan'):.3f} ms "
+      f"p99 {p99:.3f} ms max {errors[-1] if errors else float('nan'):.3f} ms")
+PYTHON
+}
+
+# run_player LABEL COMMAND...: another player over the same files
+run_player() {
+	local label=$1
+	shift
+	local start
+	start=$(date +%s)
+	"$@" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 5
+	local before
+	before=$(cpu_rss $pid)
+	local last
+	last=$(cpu_rss $pid)
+	while kill -0 $pid 2>/dev/null; do last=$(cpu_rss $pid 2>/dev/null || echo "$last"); sleep 1; done
+	wait $pid || true
+	local elapsed=$(( $(date +%s) - start - 5 ))
+	awk -v a="${before% *}" -v b="${last% *}" -v s=$elapsed -v r="${last#* }" -v l="$label" \
+		'BEGIN { printf "%-24s  CPU %5.2f %%  peak RSS %6.1f MB\n", l, 100 * (b - a) / s, r / 1024 }'
+}
+
+echo "== $MINUTES minutes of MP3 programme, 44.1 kHz → 48 kHz, on the paced test card"
+run_loaxa idle
+( while :; do :; done ) &
+busy=$!
+run_loaxa "core busy"
+kill $busy
+files=()
+for i in $(seq 1 "$ITEMS"); do files+=("$WORK/item$i.mp3"); done
+run_player "mpg123 (baseline)" mpg123 -q -o alsa -a "loaxatest:TAPE=$WORK/tape-mpg123.wav" -r 48000 "${files[@]}"
+if command -v liquidsoap >/dev/null; then
+	printf '%s\n' "${files[@]}" >"$WORK/list.m3u"
+	run_player "liquidsoap (baseline)" liquidsoap \
+		"output.alsa(device=\"loaxatest:TAPE=$WORK/tape-ls.wav\", fallible=true, once(playlist(mode=\"normal\", \"$WORK/list.m3u\")))"
+else
+	echo "liquidsoap: not installed (apt-get install liquidsoap to compare)"
+fi
+echo "targets: CPU at most half of Liquidsoap's and no more than mpg123's; RSS under 10 MB;"
+echo "         start error p99 <= 1 ms idle, <= 5 ms with the other core busy"

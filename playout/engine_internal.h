@@ -1,0 +1,122 @@
+/*
+ * Private to playout/: the engine's shared state.
+ *
+ * Ownership, by thread:
+ *   control — the caller of playout.h; takes `control_lock` to claim slots.
+ *   feeder  — fills slot rings from their sources; closes sources.
+ *   output  — the ALSA thread; never locks, allocates or touches files
+ *             (except when the device is lost, see output.c).
+ * A slot moves FREE → LOADING (control) → READY (feeder, ring primed) →
+ * PLAYING (output) → RELEASE (output) → FREE (feeder). Whoever moves it to
+ * a state owns the fields marked for that state; the moves are atomic
+ * release stores, read with acquire loads.
+ */
+#ifndef LOAXA_ENGINE_INTERNAL_H
+#define LOAXA_ENGINE_INTERNAL_H
+
+#include <alsa/asoundlib.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "playout/playout.h"
+#include "playout/ring.h"
+
+#define ENGINE_SLOTS 16
+#define ENGINE_EVENTS 256
+#define RING_SECONDS 1
+
+enum slot_state { SLOT_FREE, SLOT_LOADING, SLOT_READY, SLOT_PLAYING, SLOT_RELEASE };
+
+struct slot {
+	_Atomic int state;
+	/* written by control while FREE → LOADING, read-only afterwards */
+	struct playout_cue cue;
+	struct frame_ring ring;
+	/* feeder → output */
+	_Atomic int source_ended;    /* the ring holds the rest of the item */
+	_Atomic int source_error;    /* set before source_ended, 0 = none */
+	/* control → output */
+	_Atomic int abort_requested;
+	/* output thread only */
+	int start_fixed;
+	int64_t start_frame;         /* on the engine's frame timeline */
+	int started;
+	int64_t started_ns;          /* when its first frame aired */
+	int64_t frames_played;
+	int64_t starved_frames;
+	int64_t skip_frames;         /* to drop unplayed: the card was away */
+	int64_t skipped_frames;      /* dropped so far */
+	int64_t xruns_at_start;
+};
+
+struct alsa_device {
+	snd_pcm_t *pcm;
+	snd_pcm_format_t format;
+	int rate, channels;
+	int sample_bytes;
+	snd_pcm_uframes_t period_frames, buffer_frames;
+	char name[512];
+};
+
+struct playout {
+	struct playout_config config;
+	struct alsa_device device;
+
+	struct slot slots[ENGINE_SLOTS];
+	int stopped;                   /* control thread: playout_stop done */
+	pthread_mutex_t control_lock;  /* control thread(s): claiming slots */
+
+	/* feeder thread */
+	pthread_t feeder_thread;
+	pthread_mutex_t feeder_lock;
+	pthread_cond_t feeder_wake;
+	int feeder_stop;               /* under feeder_lock */
+
+	/* output thread; its fields are its own except the atomics */
+	pthread_t output_thread;
+	_Atomic int output_stop;
+	_Atomic int realtime;
+	_Atomic int device_ok;
+	_Atomic int64_t xruns;
+	_Atomic uint64_t on_air_tag;
+	_Atomic int64_t on_air_frames;
+	int64_t written_frames;        /* engine timeline: frames handed to the device */
+	float *mix;                    /* period_frames, mono */
+	float *fade;                   /* fade_frames, mono: tail of a cut item */
+	int fade_frames, fade_left, fade_length;
+	void *device_buffer;           /* period_frames in the device format */
+	float *history;                /* what was rendered, by timeline frame modulo
+	                                  history_frames: the frames a rewind takes back */
+	int64_t history_frames;        /* a power of two ≥ buffer + 2 periods */
+	struct slot *segment_slot;     /* what is on air (NULL: silence) ... */
+	int64_t segment_start_frame;   /* ... since this timeline frame */
+	int fade_from_history;         /* the next cut fades what was rewound */
+	int keep_places_pending;       /* the device is back: realign items to the clock */
+	int64_t rewound_frames;        /* statistics: taken back for fast preemption */
+
+	/* feeder → output: an item to air at once is ready (eventfd) */
+	int wake_fd;
+	struct pollfd wait_fds[16];    /* output thread: the device's descriptors + wake_fd */
+
+	/* output → control events (single producer, single consumer) */
+	struct playout_event events[ENGINE_EVENTS];
+	_Atomic uint64_t event_write, event_read;
+	int event_fd;
+};
+
+/* playout/alsa.c */
+int alsa_device_open(struct alsa_device *device, const struct playout_config *config,
+		     int reopen, char *error, size_t error_size);
+void alsa_device_close(struct alsa_device *device);
+/* -EPIPE → prepare, -ESTRPIPE → resume then prepare. Returns 0 when the
+ * device can be written again, else the error (device lost). */
+int alsa_device_recover(struct alsa_device *device, int error);
+void alsa_device_convert(const struct alsa_device *device, const float *in,
+			 void *out, long frames);
+
+/* playout/output.c */
+void *output_thread_main(void *engine);
+void engine_push_event(struct playout *engine, const struct playout_event *event);
+
+#endif

@@ -1,0 +1,573 @@
+/*
+ * The output thread: it keeps the device running, one period at a time, and
+ * decides sample by sample what airs.
+ *
+ * Timeline: `written_frames` counts every frame handed to the device since
+ * the engine opened. Before each period the thread asks the device where it
+ * is (snd_pcm_status: delay and timestamp), so the frame it is about to write
+ * airs at  tstamp + delay / rate.  A cued item's start instant becomes a frame
+ * on this timeline once it falls inside the period being written; until then
+ * it is recomputed every period, so clock drift over a long cue-ahead does not
+ * accumulate.
+ *
+ * It never locks, allocates or touches files: slots are read through their
+ * atomic state, events go to a single-producer ring and an eventfd. The one
+ * exception is a lost device: the thread then closes and reopens it with
+ * backoff (snd_pcm_open allocates), since nothing can air meanwhile anyway.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "playout/engine_internal.h"
+
+#define NS_PER_SECOND 1000000000LL
+
+static int64_t realtime_now_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * NS_PER_SECOND + now.tv_nsec;
+}
+
+void engine_push_event(struct playout *engine, const struct playout_event *event)
+{
+	uint64_t w = atomic_load_explicit(&engine->event_write, memory_order_relaxed);
+	uint64_t r = atomic_load_explicit(&engine->event_read, memory_order_acquire);
+	if (w - r < ENGINE_EVENTS) {
+		engine->events[w % ENGINE_EVENTS] = *event;
+		atomic_store_explicit(&engine->event_write, w + 1, memory_order_release);
+	}
+	uint64_t one = 1;
+	ssize_t ignored = write(engine->event_fd, &one, sizeof one);
+	(void)ignored;
+}
+
+/* Where the period being written sits on the wall clock. */
+struct period_clock {
+	int64_t first_frame;      /* engine timeline index of the period's first frame */
+	int64_t first_frame_ns;   /* wall-clock instant it airs */
+	int rate;
+};
+
+static int64_t frame_time_ns(const struct period_clock *clock, int64_t frame)
+{
+	return clock->first_frame_ns +
+	       (frame - clock->first_frame) * NS_PER_SECOND / clock->rate;
+}
+
+static void report(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
+		   int64_t realtime_ns, int error)
+{
+	struct playout_event event = {
+		.kind = kind, .tag = slot->cue.tag, .realtime_ns = realtime_ns,
+		.frames = slot->frames_played, .starved_frames = slot->starved_frames,
+		.skipped_frames = slot->skipped_frames,
+		.xruns = (int)(atomic_load(&engine->xruns) - slot->xruns_at_start),
+		.error = error,
+	};
+	engine_push_event(engine, &event);
+}
+
+static void release(struct playout *engine, struct slot *slot)
+{
+	if (atomic_load(&engine->on_air_tag) == slot->cue.tag) {
+		atomic_store(&engine->on_air_tag, 0);
+		atomic_store(&engine->on_air_frames, 0);
+	}
+	atomic_store_explicit(&slot->state, SLOT_RELEASE, memory_order_release);
+}
+
+/* Is the slot this one waits for still to come or on air? */
+static int predecessor_pending(struct playout *engine, const struct slot *slot)
+{
+	if (!slot->cue.after_tag)
+		return 0;
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *other = &engine->slots[i];
+		int state = atomic_load_explicit(&other->state, memory_order_acquire);
+		if (other != slot && other->cue.tag == slot->cue.after_tag &&
+		    (state == SLOT_LOADING || state == SLOT_READY || state == SLOT_PLAYING))
+			return 1;
+	}
+	return 0;
+}
+
+/* Gives start frames to due items that do not have one yet. */
+static void fix_starts(struct playout *engine, const struct period_clock *clock,
+		       int64_t period_end)
+{
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		if (atomic_load_explicit(&slot->state, memory_order_acquire) != SLOT_READY ||
+		    slot->start_fixed || predecessor_pending(engine, slot))
+			continue;
+		int64_t start = clock->first_frame;
+		if (slot->cue.start_realtime_ns > 0) {
+			int64_t ahead_ns = slot->cue.start_realtime_ns - clock->first_frame_ns;
+			/* round to the nearest frame */
+			int64_t ahead = (ahead_ns * clock->rate + (ahead_ns >= 0 ? 1 : -1) *
+					 NS_PER_SECOND / 2) / NS_PER_SECOND;
+			start = clock->first_frame + ahead;
+		}
+		if (start >= period_end)
+			continue;           /* not in this period; recompute next time */
+		if (start < clock->first_frame)
+			start = clock->first_frame;  /* late: as soon as possible */
+		slot->start_fixed = 1;
+		slot->start_frame = start;
+	}
+}
+
+static int is_due(struct slot *slot, int64_t frame)
+{
+	int state = atomic_load_explicit(&slot->state, memory_order_acquire);
+	if (state == SLOT_PLAYING)
+		return 1;
+	return state == SLOT_READY && slot->start_fixed && slot->start_frame <= frame;
+}
+
+/* The item that should be on air at `frame`: the highest priority due;
+ * on a tie the one already on air, then the earlier start. */
+static struct slot *choose_top(struct playout *engine, struct slot *on_air, int64_t frame)
+{
+	struct slot *top = NULL;
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		if (!is_due(slot, frame))
+			continue;
+		if (!top || slot->cue.priority > top->cue.priority ||
+		    (slot->cue.priority == top->cue.priority && slot != top &&
+		     (slot == on_air ||
+		      (top != on_air && slot->start_frame < top->start_frame))))
+			top = slot;
+	}
+	return top;
+}
+
+/* The next frame after `frame` at which an item that could take the air
+ * from `top` becomes due. */
+static int64_t next_boundary(struct playout *engine, struct slot *top, int64_t frame,
+			     int64_t end)
+{
+	int64_t boundary = end;
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		if (atomic_load_explicit(&slot->state, memory_order_acquire) != SLOT_READY ||
+		    !slot->start_fixed || slot->start_frame <= frame)
+			continue;
+		if (top && slot->cue.priority <= top->cue.priority)
+			continue;
+		if (slot->start_frame < boundary)
+			boundary = slot->start_frame;
+	}
+	return boundary;
+}
+
+/* Takes up to fade_frames of the cut item's audio into the fade buffer;
+ * they are mixed in under what follows, ramping down. */
+static void begin_fade(struct playout *engine, struct slot *slot)
+{
+	uint64_t got;
+	if (engine->fade_from_history) {
+		/* the item's next frames were rendered already and taken back */
+		for (got = 0; got < (uint64_t)engine->fade_frames; got++)
+			engine->fade[got] = engine->history[(engine->written_frames + (int64_t)got) &
+							    (engine->history_frames - 1)];
+		engine->fade_from_history = 0;
+	} else {
+		got = frame_ring_read(&slot->ring, engine->fade, (uint64_t)engine->fade_frames);
+	}
+	engine->fade_length = (int)got;
+	engine->fade_left = (int)got;
+}
+
+static void mix_fade(struct playout *engine, float *out, int64_t frames)
+{
+	for (int64_t i = 0; i < frames && engine->fade_left > 0; i++, engine->fade_left--) {
+		int index = engine->fade_length - engine->fade_left;
+		float gain = 0.5f + 0.5f * cosf((float)M_PI * (float)(index + 1) /
+						(float)(engine->fade_length + 1));
+		out[i] += gain * engine->fade[index];
+	}
+}
+
+/* Ends the item on air now, by preemption or abort, with a short fade. */
+static void cut(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
+		const struct period_clock *clock, int64_t frame)
+{
+	begin_fade(engine, slot);
+	report(engine, slot, kind, frame_time_ns(clock, frame), 0);
+	release(engine, slot);
+}
+
+/* Handles abort requests: items not yet on air just go. */
+static void handle_aborts(struct playout *engine, struct slot **on_air,
+			  const struct period_clock *clock)
+{
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		int state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if ((state != SLOT_READY && state != SLOT_PLAYING) ||
+		    !atomic_load_explicit(&slot->abort_requested, memory_order_acquire))
+			continue;
+		if (slot == *on_air) {
+			cut(engine, slot, PLAYOUT_ABORTED, clock, clock->first_frame);
+			*on_air = NULL;
+		} else {
+			report(engine, slot, PLAYOUT_ABORTED, frame_time_ns(clock, clock->first_frame), 0);
+			release(engine, slot);
+		}
+	}
+}
+
+/* Fills engine->mix with one period, starting at clock->first_frame. */
+static void render(struct playout *engine, struct slot **on_air_slot,
+		   const struct period_clock *clock, int64_t frames)
+{
+	float *out = engine->mix;
+	int64_t frame = clock->first_frame, end = clock->first_frame + frames;
+	struct slot *on_air = *on_air_slot;
+
+	handle_aborts(engine, &on_air, clock);
+	fix_starts(engine, clock, end);
+	while (frame < end) {
+		struct slot *top = choose_top(engine, on_air, frame);
+		int64_t boundary = next_boundary(engine, top, frame, end);
+		float *dest = out + (frame - clock->first_frame);
+		if (top != on_air && on_air) {
+			cut(engine, on_air, PLAYOUT_PREEMPTED, clock, frame);
+			on_air = NULL;
+		}
+		if (top != engine->segment_slot) {
+			engine->segment_slot = top;
+			engine->segment_start_frame = frame;
+		}
+		if (!top) {
+			memset(dest, 0, (size_t)(boundary - frame) * sizeof(float));
+			frame = boundary;
+			continue;
+		}
+		if (!top->started) {
+			top->started = 1;
+			top->xruns_at_start = atomic_load(&engine->xruns);
+			atomic_store_explicit(&top->state, SLOT_PLAYING, memory_order_release);
+			top->started_ns = frame_time_ns(clock, frame);
+			report(engine, top, PLAYOUT_STARTED, top->started_ns, 0);
+		}
+		on_air = top;
+		atomic_store(&engine->on_air_tag, top->cue.tag);
+		if (top->skip_frames > 0) {
+			int64_t skipped = (int64_t)frame_ring_skip(&top->ring, (uint64_t)top->skip_frames);
+			top->skip_frames -= skipped;
+			top->skipped_frames += skipped;
+		}
+		int64_t want = boundary - frame;
+		int64_t got = (int64_t)frame_ring_read(&top->ring, dest, (uint64_t)want);
+		top->frames_played += got;
+		atomic_store(&engine->on_air_frames, top->frames_played);
+		if (got < want) {
+			int ended = atomic_load_explicit(&top->source_ended, memory_order_acquire);
+			/* the ring may have been refilled between the read and the check */
+			if (ended && frame_ring_readable(&top->ring) == 0) {
+				int error = atomic_load(&top->source_error);
+				int64_t end_frame = frame + got;
+				report(engine, top, error ? PLAYOUT_FAILED : PLAYOUT_FINISHED,
+				       frame_time_ns(clock, end_frame), error);
+				release(engine, top);
+				on_air = NULL;
+				/* items chained after it start on the next frame */
+				for (int i = 0; i < ENGINE_SLOTS; i++) {
+					struct slot *next = &engine->slots[i];
+					if (next->cue.after_tag == top->cue.tag && !next->start_fixed &&
+					    atomic_load(&next->state) == SLOT_READY) {
+						next->start_fixed = 1;
+						next->start_frame = end_frame;
+					}
+				}
+				frame = end_frame;
+				fix_starts(engine, clock, end);
+				continue;
+			}
+			if (!ended) {
+				memset(dest + got, 0, (size_t)(want - got) * sizeof(float));
+				if (top->skip_frames == 0)
+					top->starved_frames += want - got;
+				frame = boundary;
+				continue;
+			}
+			frame += got;
+			continue;
+		}
+		frame = boundary;
+	}
+	mix_fade(engine, out, frames);
+	*on_air_slot = on_air;
+}
+
+/* An item that must go on air at once (start "now", above what plays):
+ * the frames already handed to the device but not yet played are taken back
+ * (snd_pcm_rewind), down to half a period of safety, as far back as the current
+ * item or silence has been on air, so the new one airs a buffer sooner. */
+static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
+{
+	struct slot *urgent = NULL;
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		if (atomic_load_explicit(&slot->state, memory_order_acquire) == SLOT_READY &&
+		    !slot->started && !slot->start_fixed && slot->cue.start_realtime_ns == 0 &&
+		    !predecessor_pending(engine, slot) &&
+		    (!on_air || slot->cue.priority > on_air->cue.priority))
+			urgent = slot;
+	}
+	if (!urgent)
+		return 0;
+	snd_pcm_avail(engine->device.pcm);  /* brings the hardware pointer up to date */
+	snd_pcm_sframes_t rewindable = snd_pcm_rewindable(engine->device.pcm);
+	int64_t take = (int64_t)rewindable - (int64_t)engine->device.period_frames / 2;
+	int64_t since_change = engine->written_frames - engine->segment_start_frame;
+	if (take > since_change)
+		take = since_change;
+	if (on_air && take > on_air->frames_played)
+		take = on_air->frames_played;
+	if (take <= 0)
+		return 0;
+	snd_pcm_sframes_t taken = snd_pcm_rewind(engine->device.pcm, (snd_pcm_uframes_t)take);
+	if (taken <= 0)
+		return 0;
+	engine->written_frames -= taken;
+	engine->rewound_frames += taken;
+	if (on_air) {
+		on_air->frames_played -= taken;
+		engine->fade_from_history = 1;
+	}
+	engine->fade_left = 0;
+	return 1;
+}
+
+/* Items not yet on air lose their start frames: after an xrun or a reopen the
+ * timeline has moved. */
+static void unfix_pending(struct playout *engine)
+{
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		if (atomic_load(&slot->state) == SLOT_READY && !slot->started)
+			slot->start_fixed = 0;
+	}
+}
+
+/* Waits until the device can take a period, or the feeder says an item must
+ * air at once, or timeout_ms passes. Returns 0 or a device error. */
+static int wait_device(struct playout *engine, int timeout_ms)
+{
+	snd_pcm_t *pcm = engine->device.pcm;
+	int count = snd_pcm_poll_descriptors_count(pcm);
+	if (count <= 0 || count > 15)
+		return snd_pcm_wait(pcm, timeout_ms) < 0 ? -EIO : 0;
+	snd_pcm_poll_descriptors(pcm, engine->wait_fds, (unsigned)count);
+	engine->wait_fds[count] = (struct pollfd){ .fd = engine->wake_fd, .events = POLLIN };
+	if (poll(engine->wait_fds, (nfds_t)count + 1, timeout_ms) < 0)
+		return 0;
+	if (engine->wait_fds[count].revents & POLLIN) {
+		uint64_t counter;
+		ssize_t ignored = read(engine->wake_fd, &counter, sizeof counter);
+		(void)ignored;
+	}
+	unsigned short revents = 0;
+	int rc = snd_pcm_poll_descriptors_revents(pcm, engine->wait_fds, (unsigned)count, &revents);
+	if (rc < 0)
+		return rc;
+	if (revents & POLLERR)
+		return -EIO;
+	return 0;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec pause = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&pause, NULL);
+}
+
+/* After the device was away, every item keeps its place on the wall clock:
+ * what would have aired meanwhile is dropped. Called with the clock of the
+ * first period written after the reopen. */
+static void keep_places(struct playout *engine, const struct period_clock *clock)
+{
+	int rate = engine->device.rate;
+	int64_t resume_ns = clock->first_frame_ns;
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		int state = atomic_load(&slot->state);
+		if (state == SLOT_PLAYING) {
+			int64_t next_frame = slot->frames_played + slot->skipped_frames + slot->skip_frames;
+			int64_t next_ns = slot->started_ns + next_frame * NS_PER_SECOND / rate;
+			if (resume_ns > next_ns)
+				slot->skip_frames += (resume_ns - next_ns) * rate / NS_PER_SECOND;
+		} else if (state == SLOT_READY && !slot->started) {
+			slot->start_fixed = 0;
+			int64_t due = slot->cue.start_realtime_ns;
+			if (due > 0 && due < resume_ns && !slot->cue.after_tag)
+				slot->skip_frames = (resume_ns - due) * rate / NS_PER_SECOND;
+		}
+	}
+}
+
+/* The device is gone: report, then reopen with backoff until it is back or
+ * the engine stops. */
+static void reopen_device(struct playout *engine, int error)
+{
+	int64_t lost_ns = realtime_now_ns();
+	struct playout_event event = { .kind = PLAYOUT_DEVICE_ERROR, .error = error,
+				       .realtime_ns = lost_ns };
+	engine_push_event(engine, &event);
+	atomic_store(&engine->device_ok, 0);
+	alsa_device_close(&engine->device);
+	int backoff_ms = 50;
+	char message[256];
+	while (!atomic_load(&engine->output_stop)) {
+		sleep_ms(backoff_ms);
+		if (alsa_device_open(&engine->device, &engine->config, 1, message, sizeof message) == 0) {
+			atomic_store(&engine->device_ok, 1);
+			int64_t back_ns = realtime_now_ns();
+			engine->keep_places_pending = 1;
+			struct playout_event ok = { .kind = PLAYOUT_DEVICE_OK,
+						    .realtime_ns = back_ns,
+						    .frames = (back_ns - lost_ns) * engine->device.rate /
+							      NS_PER_SECOND };
+			engine_push_event(engine, &ok);
+			return;
+		}
+		backoff_ms = backoff_ms * 2 > 500 ? 500 : backoff_ms * 2;
+	}
+}
+
+/* Reads where the device is: the clock of the next frame to write and how
+ * many frames may be written now. */
+static int read_position(struct playout *engine, struct period_clock *clock,
+			 snd_pcm_sframes_t *avail)
+{
+	snd_pcm_status_t *status;
+	snd_pcm_status_alloca(&status);
+	int rc = snd_pcm_status(engine->device.pcm, status);
+	if (rc < 0)
+		return rc;
+	snd_pcm_state_t state = snd_pcm_status_get_state(status);
+	if (state == SND_PCM_STATE_XRUN)
+		return -EPIPE;
+	if (state == SND_PCM_STATE_SUSPENDED)
+		return -ESTRPIPE;
+	if (state == SND_PCM_STATE_DISCONNECTED)
+		return -ENODEV;
+	snd_htimestamp_t tstamp;
+	snd_pcm_status_get_htstamp(status, &tstamp);
+	int64_t now_ns = (int64_t)tstamp.tv_sec * NS_PER_SECOND + tstamp.tv_nsec;
+	int64_t wall_ns = realtime_now_ns();
+	/* the timestamp is asked for on the wall clock; a plugin that gives
+	 * another clock (or none) is not trusted */
+	if (state != SND_PCM_STATE_RUNNING || now_ns - wall_ns > NS_PER_SECOND / 10 ||
+	    wall_ns - now_ns > NS_PER_SECOND / 10)
+		now_ns = wall_ns;
+	snd_pcm_sframes_t delay = snd_pcm_status_get_delay(status);
+	*avail = (snd_pcm_sframes_t)snd_pcm_status_get_avail(status);
+	clock->rate = engine->device.rate;
+	clock->first_frame = engine->written_frames;
+	clock->first_frame_ns = now_ns + (int64_t)delay * NS_PER_SECOND / engine->device.rate;
+	return 0;
+}
+
+static void recover_or_reopen(struct playout *engine, int error)
+{
+	if (error == -EPIPE)
+		atomic_fetch_add(&engine->xruns, 1);
+	if (alsa_device_recover(&engine->device, error) < 0)
+		reopen_device(engine, error);
+	unfix_pending(engine);
+}
+
+/* Plays out what is buffered after a final fade. */
+static void finish(struct playout *engine, struct slot **on_air)
+{
+	if (engine->device.pcm && atomic_load(&engine->device_ok)) {
+		struct period_clock clock = { .first_frame = engine->written_frames,
+					      .first_frame_ns = realtime_now_ns(),
+					      .rate = engine->device.rate };
+		if (*on_air) {
+			cut(engine, *on_air, PLAYOUT_ABORTED, &clock, engine->written_frames);
+			*on_air = NULL;
+			long frames = (long)engine->device.period_frames;
+			memset(engine->mix, 0, (size_t)frames * sizeof(float));
+			mix_fade(engine, engine->mix, frames);
+			alsa_device_convert(&engine->device, engine->mix, engine->device_buffer, frames);
+			snd_pcm_nonblock(engine->device.pcm, 0);
+			snd_pcm_writei(engine->device.pcm, engine->device_buffer, (snd_pcm_uframes_t)frames);
+		}
+		snd_pcm_nonblock(engine->device.pcm, 0);
+		snd_pcm_drain(engine->device.pcm);
+	}
+}
+
+void *output_thread_main(void *arg)
+{
+	struct playout *engine = arg;
+	struct slot *on_air = NULL;
+	long period = (long)engine->device.period_frames;
+
+	while (!atomic_load(&engine->output_stop)) {
+		if (!atomic_load(&engine->device_ok)) {
+			reopen_device(engine, -ENODEV);
+			continue;
+		}
+		struct period_clock clock;
+		snd_pcm_sframes_t avail = 0;
+		int rc = read_position(engine, &clock, &avail);
+		if (rc < 0) {
+			recover_or_reopen(engine, rc);
+			continue;
+		}
+		if (rewind_for_urgent(engine, on_air)) {
+			rc = read_position(engine, &clock, &avail);
+			if (rc < 0) {
+				recover_or_reopen(engine, rc);
+				continue;
+			}
+		}
+		if (avail < period) {
+			rc = wait_device(engine, 100);
+			if (rc < 0)
+				recover_or_reopen(engine, rc);
+			continue;
+		}
+		if (engine->keep_places_pending) {
+			engine->keep_places_pending = 0;
+			keep_places(engine, &clock);
+		}
+		render(engine, &on_air, &clock, period);
+		for (long i = 0; i < period; i++)
+			engine->history[(engine->written_frames + i) & (engine->history_frames - 1)] =
+				engine->mix[i];
+		alsa_device_convert(&engine->device, engine->mix, engine->device_buffer, period);
+		long done = 0;
+		while (done < period && !atomic_load(&engine->output_stop)) {
+			const char *bytes = engine->device_buffer;
+			snd_pcm_sframes_t n = snd_pcm_writei(
+				engine->device.pcm,
+				bytes + (size_t)done * engine->device.channels * engine->device.sample_bytes,
+				(snd_pcm_uframes_t)(period - done));
+			if (n == -EAGAIN) {
+				snd_pcm_wait(engine->device.pcm, 100);
+				continue;
+			}
+			if (n < 0) {
+				recover_or_reopen(engine, (int)n);
+				break;
+			}
+			done += n;
+		}
+		engine->written_frames += period;
+	}
+	finish(engine, &on_air);
+	return NULL;
+}

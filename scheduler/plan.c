@@ -1,0 +1,431 @@
+/* Planning: which airings are due, and cueing them on the engine. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "media/media.h"
+#include "scheduler/log.h"
+#include "scheduler/sources.h"
+#include "scheduler/station.h"
+
+#define HEARTBEAT_NS (10 * NS_PER_SECOND)
+#define STARTUP_LOOKBACK_NS (7 * 24 * 3600 * NS_PER_SECOND)
+#define DAY_NS (24 * 3600 * NS_PER_SECOND)
+
+int64_t realtime_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * NS_PER_SECOND + now.tv_nsec;
+}
+
+void format_local_time(int64_t instant_ns, char *out, size_t size)
+{
+	time_t seconds = (time_t)(instant_ns / NS_PER_SECOND);
+	struct tm local;
+	localtime_r(&seconds, &local);
+	char text[32];
+	strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+	snprintf(out, size, "%s.%03d", text, (int)(instant_ns % NS_PER_SECOND / NS_PER_MS));
+}
+
+static int64_t config_ms(int value, int fallback)
+{
+	return (int64_t)(value > 0 ? value : fallback) * NS_PER_MS;
+}
+
+static int same_key(const struct judged_key *k, const struct tt_airing *a)
+{
+	return k->event_id == a->event_id && k->part == a->part &&
+	       strcmp(k->date, a->occurrence_date) == 0;
+}
+
+int was_judged(const struct station *station, const struct tt_airing *a)
+{
+	for (size_t i = 0; i < MAX_JUDGED; i++)
+		if (same_key(&station->judged[i], a))
+			return 1;
+	return 0;
+}
+
+void remember(struct station *station, const struct tt_airing *a)
+{
+	if (was_judged(station, a))
+		return;
+	struct judged_key *k = &station->judged[station->judged_next++ % MAX_JUDGED];
+	k->event_id = a->event_id;
+	k->part = a->part;
+	snprintf(k->date, sizeof k->date, "%s", a->occurrence_date);
+}
+
+void forget(struct station *station, const struct tt_airing *a)
+{
+	for (size_t i = 0; i < MAX_JUDGED; i++)
+		if (same_key(&station->judged[i], a))
+			memset(&station->judged[i], 0, sizeof station->judged[i]);
+}
+
+struct occurrence_shift *find_shift(struct station *station, int64_t event_id,
+				    const char *date, int create)
+{
+	struct occurrence_shift *free_entry = NULL;
+	for (int i = 0; i < MAX_SHIFTS; i++) {
+		struct occurrence_shift *s = &station->shifts[i];
+		if (s->used && s->event_id == event_id && strcmp(s->date, date) == 0)
+			return s;
+		if (!s->used && !free_entry)
+			free_entry = s;
+	}
+	if (!create)
+		return NULL;
+	if (!free_entry) {
+		/* the oldest hold goes: it is long over */
+		free_entry = &station->shifts[0];
+		for (int i = 1; i < MAX_SHIFTS; i++)
+			if (station->shifts[i].hold_until_ns < free_entry->hold_until_ns)
+				free_entry = &station->shifts[i];
+	}
+	memset(free_entry, 0, sizeof *free_entry);
+	free_entry->used = 1;
+	free_entry->event_id = event_id;
+	snprintf(free_entry->date, sizeof free_entry->date, "%s", date);
+	return free_entry;
+}
+
+/* The in-flight piece just before this one in the same occurrence, if the
+ * timetable has them back to back (programme items): this one follows it on
+ * the next frame, wherever a preemption may have moved it. */
+static uint64_t predecessor_tag(struct station *station, const struct tt_airing *a)
+{
+	uint64_t tag = 0;
+	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
+		struct in_flight *f = &station->in_flight[i];
+		if (f->used && !f->dropped && f->airing.event_id == a->event_id &&
+		    f->airing.part == a->part - 1 &&
+		    strcmp(f->airing.occurrence_date, a->occurrence_date) == 0 &&
+		    f->airing.scheduled_ns + f->airing.duration_ns == a->scheduled_ns &&
+		    f->tag > tag)
+			tag = f->tag;   /* the latest piece: a continuation if it was cut */
+	}
+	return tag;
+}
+
+void log_row(struct station *station, const struct tt_airing *a,
+	     enum tt_run_status status, const char *detail)
+{
+	struct tt_run run = {
+		.event_id = a->event_id, .part = a->part, .media_id = a->media_id,
+		.priority = a->priority, .scheduled_ns = a->scheduled_ns, .status = status,
+	};
+	snprintf(run.occurrence_date, sizeof run.occurrence_date, "%s", a->occurrence_date);
+	snprintf(run.title, sizeof run.title, "%s", a->title);
+	snprintf(run.detail, sizeof run.detail, "%s", detail);
+	if (tt_run_begin(station->tt, &run) < 0)
+		log_message(LOG_ERROR, "as-run log: %s", tt_error(station->tt));
+	if (status != TT_RUN_PLAYED)
+		log_message(status == TT_RUN_FAILED ? LOG_ERROR : LOG_WARNING,
+			    "%s: '%s' (event %" PRId64 " part %d, %s): %s", tt_run_status_name(status),
+			    a->title, a->event_id, a->part, a->occurrence_date, detail);
+}
+
+struct in_flight *find_in_flight(struct station *station, uint64_t tag)
+{
+	for (int i = 0; i < MAX_IN_FLIGHT; i++)
+		if (station->in_flight[i].used && station->in_flight[i].tag == tag)
+			return &station->in_flight[i];
+	return NULL;
+}
+
+void note_error(struct station *station, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(station->last_error, sizeof station->last_error, fmt, ap);
+	va_end(ap);
+}
+
+int open_media(struct station *station, int64_t media_id, int64_t offset_ns,
+	       struct tt_media *media, void **source, char *error, size_t error_size)
+{
+	char path[4096];
+	if (tt_media_get(station->tt, media_id, media) < 0) {
+		snprintf(error, error_size, "%s", tt_error(station->tt));
+		return -ENOENT;
+	}
+	snprintf(path, sizeof path, "%s/%s", station->config->library_dir, media->path);
+	struct media_stream *stream = NULL;
+	int rc = media_stream_open(&stream, path, station->rate, 1, media->gain_db,
+				   offset_ns * station->rate / NS_PER_SECOND);
+	if (rc < 0) {
+		snprintf(error, error_size, "%s: %s", path, media_strerror(rc));
+		return rc;
+	}
+	*source = stream;
+	return 0;
+}
+
+uint64_t cue_piece(struct station *station, const struct cue_request *r,
+		   const struct playout_source_ops *ops, void *source)
+{
+	const struct tt_airing *a = r->airing;
+	struct in_flight *slot = NULL;
+	for (int i = 0; i < MAX_IN_FLIGHT && !slot; i++)
+		if (!station->in_flight[i].used)
+			slot = &station->in_flight[i];
+	if (!slot) {
+		if (ops->close)
+			ops->close(source);
+		if (!r->unlogged)
+			log_row(station, a, TT_RUN_FAILED, "too many items cued at once");
+		return 0;
+	}
+	uint64_t tag = ++station->next_tag;
+	uint64_t after = r->after_tag;
+	if (!after && !r->offset_ns && !r->manual_id && !r->continuation)
+		after = predecessor_tag(station, a);
+	struct playout_cue request = {
+		.tag = tag, .start_realtime_ns = r->start_ns, .priority = (int)a->priority,
+		.after_tag = after, .live = r->live, .ops = ops, .source = source,
+	};
+	memset(slot, 0, sizeof *slot);
+	slot->used = 1;
+	slot->tag = tag;
+	slot->airing = *a;
+	slot->start_ns = r->start_ns ? r->start_ns : realtime_ns();
+	slot->offset_ns = r->offset_ns;
+	slot->continuation = r->continuation;
+	slot->manual_id = r->manual_id;
+	slot->unlogged = r->unlogged;
+	slot->clock_origin_ns = r->clock_origin_ns;
+	slot->after_tag = after;
+	slot->seen = 1;
+	snprintf(slot->note, sizeof slot->note, "%s", r->note ? r->note : "");
+	snprintf(slot->triggered_by, sizeof slot->triggered_by, "%s",
+		 r->triggered_by ? r->triggered_by : "");
+	int rc = playout_cue(station->playout, &request);
+	if (rc < 0) {
+		slot->used = 0;
+		if (!r->unlogged)
+			log_row(station, a, TT_RUN_FAILED, "the playout engine had no free slot");
+		return 0;
+	}
+	if (!r->unlogged) {
+		char when[40] = "now";
+		if (r->start_ns)
+			format_local_time(r->start_ns, when, sizeof when);
+		log_message(LOG_INFO, "cued '%s' (%s %" PRId64 " part %d) for %s%s%s", a->title,
+			    r->manual_id ? "broadcast" : "event", r->manual_id ? r->manual_id : a->event_id,
+			    a->part, when, r->note && *r->note ? ": " : "", r->note ? r->note : "");
+	}
+	return tag;
+}
+
+void cue(struct station *station, const struct tt_airing *a, int64_t offset_ns,
+	 int64_t start_ns, int continuation, const char *note)
+{
+	struct tt_media media;
+	void *source = NULL;
+	char error[512];
+	if (open_media(station, a->media_id, offset_ns, &media, &source, error, sizeof error) < 0) {
+		note_error(station, "cannot play '%s': %s", a->title, error);
+		log_row(station, a, TT_RUN_FAILED, error);
+		return;
+	}
+	struct cue_request request = {
+		.airing = a, .offset_ns = offset_ns, .start_ns = start_ns,
+		.continuation = continuation, .note = note,
+	};
+	cue_piece(station, &request, &sched_media_source_ops, source);
+}
+
+void continue_item(struct station *station, const struct tt_airing *a, int64_t offset_ns,
+		   int64_t start_ns, uint64_t after_tag, int64_t clock_origin_ns, const char *note)
+{
+	struct tt_media media;
+	void *source = NULL;
+	char error[512];
+	if (clock_origin_ns && offset_ns >= a->duration_ns) {
+		log_row(station, a, TT_RUN_SKIPPED, "its time passed while a higher priority "
+			"broadcast was on air (policy rejoin)");
+		return;
+	}
+	char rejoined[160];
+	if (clock_origin_ns) {
+		snprintf(rejoined, sizeof rejoined, "rejoined at %.3f s %s", (double)offset_ns / 1e9,
+			 note ? note : "after a higher priority broadcast");
+		note = rejoined;
+	}
+	if (open_media(station, a->media_id, offset_ns, &media, &source, error, sizeof error) < 0) {
+		log_row(station, a, TT_RUN_FAILED, error);
+		return;
+	}
+	struct cue_request request = {
+		.airing = a, .offset_ns = offset_ns, .start_ns = start_ns, .after_tag = after_tag,
+		.continuation = 1, .clock_origin_ns = clock_origin_ns, .note = note,
+	};
+	cue_piece(station, &request, &sched_media_source_ops, source);
+}
+
+/* Decides once what to do with an airing due at `due` (its timetable instant,
+ * or later if its occurrence was moved by a preemption). */
+static void judge(struct station *station, const struct tt_airing *a, int64_t due, int64_t now)
+{
+	int64_t late_grace = config_ms(station->config->late_grace_ms, 2000);
+	int64_t rejoin_grace = (int64_t)(station->config->rejoin_grace_s > 0
+						 ? station->config->rejoin_grace_s : 600) * NS_PER_SECOND;
+	int64_t late = now - due;
+	int64_t end = due + a->duration_ns;
+	char note[128];
+	remember(station, a);
+	if (late <= late_grace) {
+		cue(station, a, 0, due, 0, NULL);
+	} else if (now < end && late <= rejoin_grace) {
+		/* on air by the timetable: join it where it would be, a moment ahead */
+		int64_t start = now + 200 * NS_PER_MS;
+		snprintf(note, sizeof note, "joined at %.3f s: the station was not on air at its start",
+			 (double)(start - due) / 1e9);
+		cue(station, a, start - due, start, 0, note);
+	} else {
+		log_row(station, a, TT_RUN_MISSED, "the station was not running at its time");
+	}
+}
+
+/* Judges an airing of an occurrence that was preempted earlier. */
+static void judge_shifted(struct station *station, const struct tt_airing *a,
+			  const struct occurrence_shift *shift, int64_t now)
+{
+	if (shift->skip_rest) {
+		remember(station, a);
+		log_row(station, a, TT_RUN_SKIPPED,
+			"dropped: its broadcast was preempted and its policy is skip");
+		return;
+	}
+	int64_t due = a->scheduled_ns + shift->shift_ns;
+	if (due >= shift->hold_until_ns) {
+		judge(station, a, due, now);
+		return;
+	}
+	remember(station, a);
+	continue_item(station, a, shift->hold_until_ns - due, shift->hold_until_ns, 0, due, NULL);
+}
+
+/* After a restart: an item the stopped station was playing, still on air by
+ * the timetable, rejoins where the clock is (within rejoin_grace_s). */
+static void rejoin_after_restart(struct station *station, const struct tt_airing *a, int64_t due,
+				 int64_t now)
+{
+	struct tt_run *runs = NULL;
+	size_t count = 0;
+	if (tt_runs_between(station->tt, a->scheduled_ns, a->scheduled_ns + 1, &runs, &count) < 0)
+		return;
+	const struct tt_run *last = NULL;
+	for (size_t i = 0; i < count; i++)
+		if (runs[i].event_id == a->event_id && runs[i].part == a->part &&
+		    strcmp(runs[i].occurrence_date, a->occurrence_date) == 0)
+			last = &runs[i];
+	int interrupted = last && last->status == TT_RUN_INTERRUPTED;
+	free(runs);
+	int64_t rejoin_grace = (int64_t)(station->config->rejoin_grace_s > 0
+						 ? station->config->rejoin_grace_s : 600) * NS_PER_SECOND;
+	if (!interrupted || now - due > rejoin_grace)
+		return;
+	int64_t start = now + 200 * NS_PER_MS;
+	continue_item(station, a, start - due, start, 0, due, "after the station restarted");
+}
+
+static int same_airing(const struct tt_airing *x, const struct tt_airing *y)
+{
+	return x->event_id == y->event_id && x->part == y->part &&
+	       strcmp(x->occurrence_date, y->occurrence_date) == 0 &&
+	       x->scheduled_ns == y->scheduled_ns && x->media_id == y->media_id &&
+	       x->duration_ns == y->duration_ns && x->priority == y->priority;
+}
+
+/* Marks the in-flight pieces the timetable still has. */
+static void mark_seen(struct station *station, const struct tt_airing *a)
+{
+	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
+		struct in_flight *f = &station->in_flight[i];
+		if (f->used && same_airing(&f->airing, a))
+			f->seen = 1;
+	}
+}
+
+/* Pieces cued but not yet on air whose airing the timetable no longer has
+ * (removed, disabled, moved, skipped) are withdrawn; what is on air finishes. */
+static void withdraw_unseen(struct station *station, int64_t from, int64_t horizon)
+{
+	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
+		struct in_flight *f = &station->in_flight[i];
+		if (!f->used || f->started || f->dropped || f->continuation || f->seen)
+			continue;
+		if (f->airing.scheduled_ns < from || f->airing.scheduled_ns > horizon)
+			continue;
+		log_message(LOG_INFO, "'%s' (event %" PRId64 " part %d) is no longer in the timetable "
+			    "as cued; withdrawn", f->airing.title, f->airing.event_id, f->airing.part);
+		f->dropped = 1;
+		forget(station, &f->airing);
+		playout_abort(station->playout, f->tag);
+	}
+}
+
+void plan(struct station *station)
+{
+	int64_t now = realtime_ns();
+	int64_t horizon = now + config_ms(station->config->cue_ahead_ms, 8000);
+	int64_t from = now - config_ms(station->config->late_grace_ms, 2000);
+	int first = !station->first_plan_done;
+	if (first) {
+		/* after a stop or crash: look back to when the station was last alive */
+		int64_t last_alive = 0;
+		tt_state_get(station->tt, "last_alive_ns", &last_alive);
+		if (last_alive > now - STARTUP_LOOKBACK_NS && last_alive < from)
+			from = last_alive;
+	}
+	struct tt_airing *airings = NULL;
+	size_t count = 0;
+	/* an item that began before `from` may still be on air: look back a day */
+	if (tt_airings_between(station->tt, from - DAY_NS, horizon, &airings, &count) < 0) {
+		log_message(LOG_ERROR, "cannot read the timetable: %s", tt_error(station->tt));
+		return;
+	}
+	for (int i = 0; i < MAX_IN_FLIGHT; i++)
+		station->in_flight[i].seen = 0;
+	for (size_t i = 0; i < count; i++) {
+		struct tt_airing a = airings[i];
+		mark_seen(station, &a);
+		struct occurrence_shift *shift = find_shift(station, a.event_id, a.occurrence_date, 0);
+		int64_t due = a.scheduled_ns + (shift ? shift->shift_ns : 0);
+		int64_t end = due + a.duration_ns;
+		if (due > horizon)
+			continue;
+		/* long past, unless on air now after a restart */
+		if (due < from && !(first && end > now))
+			continue;
+		if (was_judged(station, &a))
+			continue;
+		int exists = tt_run_exists(station->tt, a.event_id, a.occurrence_date, a.part);
+		if (exists != 0) {
+			remember(station, &a);
+			if (first && exists > 0 && end > now)
+				rejoin_after_restart(station, &a, due, now);
+			continue;
+		}
+		if (shift)
+			judge_shifted(station, &a, shift, now);
+		else
+			judge(station, &a, a.scheduled_ns, now);
+	}
+	free(airings);
+	withdraw_unseen(station, from, horizon);
+	station->first_plan_done = 1;
+	if (now - station->last_heartbeat_ns >= HEARTBEAT_NS) {
+		station->last_heartbeat_ns = now;
+		if (tt_state_set(station->tt, "last_alive_ns", now) < 0)
+			log_message(LOG_ERROR, "%s", tt_error(station->tt));
+	}
+}

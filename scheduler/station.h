@@ -1,0 +1,157 @@
+/*
+ * Private to scheduler/: the serving station's state. Everything here is
+ * owned by the main thread (the serving loop); the engine's threads never
+ * see it.
+ *
+ * Each airing the timetable resolves to is judged once — cued, or logged
+ * skipped or missed — and remembered in `judged` (recent ones) and the as-run
+ * log (all). An occurrence cut by a higher priority gets an entry in `shifts`
+ * that says how its remaining parts move, per its resume policy.
+ */
+#ifndef LOAXA_STATION_H
+#define LOAXA_STATION_H
+
+#include <stdint.h>
+
+#include "playout/playout.h"
+#include "scheduler/scheduler.h"
+#include "schedules/timetable.h"
+
+#define NS_PER_SECOND 1000000000LL
+#define NS_PER_MS 1000000LL
+#define MAX_IN_FLIGHT 32
+#define MAX_JUDGED 1024
+#define MAX_SHIFTS 32
+#define MAX_MANUALS 8
+
+/* One piece of audio handed to the engine. */
+struct in_flight {
+	int used;
+	uint64_t tag;
+	struct tt_airing airing;  /* as the timetable resolves it (unshifted) */
+	int64_t start_ns;         /* when this piece was cued to begin */
+	int64_t offset_ns;        /* where in the item it begins */
+	int continuation;         /* the rest of a preempted item: logged "resumed" */
+	int started;
+	int dropped;              /* aborted before airing: no row */
+	int seen;                 /* plan: still in the timetable */
+	char note[256];           /* detail for its as-run row */
+	int64_t manual_id;        /* > 0: a piece of a manual broadcast */
+	int unlogged;             /* a chime or a gap: no as-run row of its own */
+	int64_t clock_origin_ns;  /* continuation by rejoin: when position 0 would air */
+	uint64_t after_tag;       /* the piece it was chained after, 0 = timed */
+	char triggered_by[64];
+	char stopped_by[64];      /* `loaxa stop` ended it: who */
+	struct tt_run run;        /* run.id = 0 until its first frame aired */
+};
+
+/* A manual broadcast (emergency, play, live) made of pieces. */
+struct manual {
+	int used;
+	int64_t id;
+	int priority;
+	int live;
+	uint64_t last_tag;        /* its last piece: what follows chains after it */
+	int64_t expected_end_ns;  /* if nothing stops it; 0 = open-ended (live) */
+	char title[512];
+	char user[64];
+};
+
+/* What cue_piece needs besides the source. */
+struct cue_request {
+	const struct tt_airing *airing;
+	int64_t offset_ns;        /* into the item */
+	int64_t start_ns;         /* wall-clock instant; 0 = as soon as it may */
+	uint64_t after_tag;       /* chain after that piece (0: after the
+	                             previous part of its occurrence, if adjacent) */
+	int continuation;
+	int64_t manual_id;
+	int unlogged;
+	int live;
+	int64_t clock_origin_ns;
+	const char *note;
+	const char *triggered_by;
+};
+
+struct judged_key {
+	int64_t event_id;
+	char date[11];
+	int part;
+};
+
+/* How the rest of a preempted occurrence airs. */
+struct occurrence_shift {
+	int used;
+	int64_t event_id;
+	char date[11];
+	int skip_rest;            /* policy skip: nothing more of it airs */
+	enum tt_resume policy;
+	int64_t shift_ns;         /* its later parts air this much later */
+	int64_t hold_until_ns;    /* nothing of it airs before this instant */
+};
+
+struct station {
+	const struct sched_config *config;
+	struct tt *tt;
+	struct playout *playout;
+	int rate, channels;
+	struct in_flight in_flight[MAX_IN_FLIGHT];
+	struct judged_key judged[MAX_JUDGED];
+	size_t judged_next;
+	struct occurrence_shift shifts[MAX_SHIFTS];
+	struct manual manuals[MAX_MANUALS];
+	int64_t next_manual_id;
+	struct control *control;
+	char last_error[256];
+	uint64_t next_tag;
+	int64_t last_heartbeat_ns;
+	int64_t started_ns;
+	int first_plan_done;
+};
+
+int64_t realtime_ns(void);
+void format_local_time(int64_t instant_ns, char *out, size_t size);
+
+/* plan.c */
+void plan(struct station *station);
+int was_judged(const struct station *station, const struct tt_airing *a);
+void remember(struct station *station, const struct tt_airing *a);
+void forget(struct station *station, const struct tt_airing *a);
+struct occurrence_shift *find_shift(struct station *station, int64_t event_id,
+				    const char *date, int create);
+/* Cues a piece of an airing: from offset_ns into the item, at start_ns. */
+void cue(struct station *station, const struct tt_airing *a, int64_t offset_ns,
+	 int64_t start_ns, int continuation, const char *note);
+/* Cues any source (taken over: closed on failure). Returns its tag, or 0
+ * after logging why (a failed row unless unlogged). */
+uint64_t cue_piece(struct station *station, const struct cue_request *request,
+		   const struct playout_source_ops *ops, void *source);
+/* Cues the rest of a preempted item, from offset_ns into it, at start_ns (0:
+ * right after after_tag). With clock_origin_ns (policy rejoin: when its
+ * position 0 would have aired) an item whose time has passed is logged
+ * skipped instead, and `note` says after what it rejoined. */
+void continue_item(struct station *station, const struct tt_airing *a, int64_t offset_ns,
+		   int64_t start_ns, uint64_t after_tag, int64_t clock_origin_ns, const char *note);
+/* Opens a media item as a source (mono at the engine rate). */
+int open_media(struct station *station, int64_t media_id, int64_t offset_ns,
+	       struct tt_media *media, void **source, char *error, size_t error_size);
+struct in_flight *find_in_flight(struct station *station, uint64_t tag);
+/* Records an error for `loaxa status`. */
+void note_error(struct station *station, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Writes a row for an airing that does not air (missed, skipped, failed). */
+void log_row(struct station *station, const struct tt_airing *a,
+	     enum tt_run_status status, const char *detail);
+
+/* runs.c */
+void drain_events(struct station *station);
+
+/* manual.c: the control socket's requests */
+struct cJSON;
+struct control_peer;
+struct cJSON *handle_request(void *station, const struct cJSON *request,
+			     const struct control_peer *peer);
+/* A manual broadcast ended (all its pieces done or stopped). */
+void manual_piece_done(struct station *station, struct in_flight *piece);
+
+#endif

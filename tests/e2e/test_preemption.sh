@@ -1,0 +1,106 @@
+#!/bin/bash
+# A priority event cuts a normal one at its second; afterwards the normal one
+# follows its resume policy. The normal item is a staircase of twelve 0.3 s
+# tones (400 Hz × 1.1^k), so the tape shows exactly which part of it aired
+# when. Four cases, one station run, 8 s apart:
+#   resume  — after the cut, the rest of the cut step, then the remaining steps
+#   restart — after the cut, the whole staircase again
+#   skip    — after the cut, nothing
+#   rejoin  — after the cut, the steps the clock has reached (3.0 s in)
+source "$(dirname "$0")/lib.sh"
+
+steps=()
+for k in $(seq 0 11); do
+	freq=$(awk -v k=$k 'BEGIN { printf "%.1f", 400 * 1.1 ^ k }')
+	sox -n -r 48000 -c 1 -b 16 "$WORK/step$k.wav" synth 0.3 sine "$freq" vol 0.5
+	steps+=("$WORK/step$k.wav")
+done
+sox "${steps[@]}" "$WORK/staircase.wav"
+sox -n -r 48000 -c 1 -b 16 "$WORK/priority.wav" synth 1.0 sine 2000 vol 0.5
+
+"$LOAXA" init >/dev/null
+staircase=$("$LOAXA" media import "$WORK/staircase.wav" 2>/dev/null)
+priority=$("$LOAXA" media import "$WORK/priority.wav" 2>/dev/null)
+
+base=$(( $(date +%s) + 6 ))
+policies=(resume restart skip rejoin)
+for i in 0 1 2 3; do
+	at=$((base + 8 * i))
+	"$LOAXA" schedule add --date "$(date -d @$at +%F)" --at "$(date -d @$at +%T)" \
+		--media "$staircase" --resume "${policies[$i]}" --title "staircase ${policies[$i]}" >/dev/null
+	"$LOAXA" schedule add --date "$(date -d @$((at + 2)) +%F)" --at "$(date -d @$((at + 2)) +%T)" \
+		--media "$priority" --priority priority --title "priority ${policies[$i]}" >/dev/null
+done
+check "the rundown shows the events" "$LOAXA" schedule show "$(date -d @$base +%F)"
+
+TAPE=$WORK/tape.wav
+start_serve "loaxatest:TAPE=$TAPE"
+settled() { [ "$(date +%s)" -ge $((base + 8 * 3 + 8)) ]; }
+wait_for 60 settled || true
+rc=0
+stop_serve || rc=$?
+check "serve stops cleanly (exit $rc)" test "$rc" -eq 0
+"$TAPETOOL" segments "$TAPE" --json >"$WORK/segments.json"
+"$TAPETOOL" segments "$TAPE"
+sqlite3 -header "$DB" "SELECT event_id, part, title, status, frames_played, detail,
+	(started_ns - scheduled_ns) / 1000000.0 AS late_ms FROM as_run ORDER BY id"
+
+# What each case must show on the tape after its base second: (start s, Hz, ms).
+python3 - "$WORK/segments.json" "$base" <<'PYTHON' >"$WORK/verdicts"
+import json, sys
+segments = json.load(open(sys.argv[1]))
+base = int(sys.argv[2])
+step = [400 * 1.1 ** k for k in range(12)]
+def staircase(from_s, first_step, first_ms, count):
+    out, t = [], from_s
+    for k in range(first_step, first_step + count):
+        ms = first_ms if k == first_step else 300
+        out.append((t, step[k], ms))
+        t += ms / 1000
+    return out
+before = staircase(0, 0, 300, 7)              # steps 0..5 whole, step 6 cut 0.2 s in
+before[-1] = (1.8, step[6], 200)
+cut = [(2.0, 2000, 1000)]
+expected = {
+    "resume": before + cut + [(3.0, step[6], 100)] + staircase(3.1, 7, 300, 5),
+    "restart": before + cut + staircase(3.0, 0, 300, 12),
+    "skip": before + cut,
+    "rejoin": before + cut + staircase(3.0, 10, 300, 2),
+}
+for i, policy in enumerate(["resume", "restart", "skip", "rejoin"]):
+    origin = (base + 8 * i) * 1e9
+    seen = [s for s in segments if origin - 0.5e9 <= s["start_realtime_ns"] < origin + 7.5e9]
+    want = expected[policy]
+    ok = len(seen) == len(want)
+    worst = 0.0
+    lines = []
+    for s, (at, hz, ms) in zip(seen, want):
+        error_ms = (s["start_realtime_ns"] - origin) / 1e6 - at * 1000
+        good = abs(error_ms) <= 20 and abs(s["freq_hz"] - hz) <= hz * 0.02 and abs(s["duration_ms"] - ms) <= 20
+        worst = max(worst, abs(error_ms))
+        ok = ok and good
+        lines.append(f"    {'ok' if good else 'BAD'} at {at:5.2f} s {error_ms:+7.2f} ms: "
+                     f"{s['freq_hz']:7.1f} Hz (want {hz:6.1f}), {s['duration_ms']:7.1f} ms (want {ms})")
+    print(f"{'PASS' if ok else 'FAIL'} {policy}: {len(seen)} segments (want {len(want)}), "
+          f"worst start error {worst:.2f} ms")
+    for line in lines:
+        print(line)
+PYTHON
+cat "$WORK/verdicts"
+for policy in resume restart skip rejoin; do
+	check "tape shows policy $policy" grep -q "^PASS $policy" "$WORK/verdicts"
+done
+
+rows() { sqlite3 "$DB" "SELECT group_concat(status, ',') FROM (SELECT status FROM as_run WHERE title = '$1' ORDER BY id)"; }
+check "resume rows: preempted,resumed ($(rows 'staircase resume'))" test "$(rows 'staircase resume')" = "preempted,resumed"
+check "restart rows: preempted,resumed ($(rows 'staircase restart'))" test "$(rows 'staircase restart')" = "preempted,resumed"
+check "skip rows: preempted,skipped ($(rows 'staircase skip'))" test "$(rows 'staircase skip')" = "preempted,skipped"
+check "rejoin rows: preempted,resumed ($(rows 'staircase rejoin'))" test "$(rows 'staircase rejoin')" = "preempted,resumed"
+cut_frames=$(sqlite3 "$DB" "SELECT frames_played FROM as_run WHERE title = 'staircase resume' AND status = 'preempted'")
+check "the cut came 2.000 s into the item ($cut_frames frames)" within "$cut_frames" 96000 48
+resumed_frames=$(sqlite3 "$DB" "SELECT frames_played FROM as_run WHERE title = 'staircase resume' AND status = 'resumed'")
+check "the resumed part played the rest ($resumed_frames frames)" within "$resumed_frames" $((172800 - 96000)) 48
+check "every priority broadcast played" test \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE title LIKE 'priority %' AND status = 'played'")" = 4
+check "no row left playing" test "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE status = 'playing'")" = 0
+finish
