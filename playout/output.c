@@ -308,7 +308,8 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 	*on_air_slot = on_air;
 }
 
-/* An item that must go on air at once (start "now", above what plays):
+/* An item that must go on air at once (start "now", above what plays), or
+ * an item on air that must stop (`loaxa stop`):
  * the frames already handed to the device but not yet played are taken back
  * (snd_pcm_rewind), down to half a period of safety, as far back as the current
  * item or silence has been on air, so the new one airs a buffer sooner. */
@@ -323,7 +324,8 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 		    (!on_air || slot->cue.priority > on_air->cue.priority))
 			urgent = slot;
 	}
-	if (!urgent)
+	if (!urgent && !(on_air && atomic_load_explicit(&on_air->abort_requested,
+						       memory_order_acquire)))
 		return 0;
 	snd_pcm_avail(engine->device.pcm);  /* brings the hardware pointer up to date */
 	snd_pcm_sframes_t rewindable = snd_pcm_rewindable(engine->device.pcm);
