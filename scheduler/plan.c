@@ -8,19 +8,19 @@
 #include <time.h>
 
 #include "media/media.h"
+#include "playout/clock.h"
 #include "scheduler/log.h"
 #include "scheduler/sources.h"
 #include "scheduler/station.h"
 
 #define HEARTBEAT_NS (10 * NS_PER_SECOND)
+#define NOT_RUNNING "the station was not running at its time"
 #define STARTUP_LOOKBACK_NS (7 * 24 * 3600 * NS_PER_SECOND)
 #define DAY_NS (24 * 3600 * NS_PER_SECOND)
 
 int64_t realtime_ns(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * NS_PER_SECOND + now.tv_nsec;
+	return station_clock_ns();
 }
 
 void format_local_time(int64_t instant_ns, char *out, size_t size)
@@ -272,7 +272,8 @@ void continue_item(struct station *station, const struct tt_airing *a, int64_t o
 
 /* Decides once what to do with an airing due at `due` (its timetable instant,
  * or later if its occurrence was moved by a preemption). */
-static void judge(struct station *station, const struct tt_airing *a, int64_t due, int64_t now)
+static void judge(struct station *station, const struct tt_airing *a, int64_t due, int64_t now,
+		  const char *missed_because)
 {
 	int64_t late_grace = config_ms(station->config->late_grace_ms, 2000);
 	int64_t rejoin_grace = (int64_t)(station->config->rejoin_grace_s > 0
@@ -290,7 +291,7 @@ static void judge(struct station *station, const struct tt_airing *a, int64_t du
 			 (double)(start - due) / 1e9);
 		cue(station, a, start - due, start, 0, note);
 	} else {
-		log_row(station, a, TT_RUN_MISSED, "the station was not running at its time");
+		log_row(station, a, TT_RUN_MISSED, missed_because);
 	}
 }
 
@@ -306,7 +307,7 @@ static void judge_shifted(struct station *station, const struct tt_airing *a,
 	}
 	int64_t due = a->scheduled_ns + shift->shift_ns;
 	if (due >= shift->hold_until_ns) {
-		judge(station, a, due, now);
+		judge(station, a, due, now, NOT_RUNNING);
 		return;
 	}
 	remember(station, a);
@@ -373,6 +374,29 @@ static void withdraw_unseen(struct station *station, int64_t from, int64_t horiz
 	}
 }
 
+/* Pieces cued for an instant that is now well past without having aired
+ * (the clock was stepped forward, or the machine stalled) are judged again:
+ * on air by the timetable they rejoin, otherwise they are logged missed,
+ * rather than airing late. */
+static void rejudge_overtaken(struct station *station, int64_t now)
+{
+	int64_t late_grace = config_ms(station->config->late_grace_ms, 2000);
+	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
+		struct in_flight *f = &station->in_flight[i];
+		if (!f->used || f->started || f->dropped || f->continuation || f->manual_id ||
+		    f->after_tag || f->start_ns >= now - late_grace)
+			continue;
+		struct tt_airing airing = f->airing;
+		int64_t due = f->start_ns;
+		log_message(LOG_WARNING, "'%s' (event %" PRId64 " part %d) was due %.3f s ago and has "
+			    "not aired: the clock moved", airing.title, airing.event_id, airing.part,
+			    (double)(now - due) / 1e9);
+		f->dropped = 1;
+		playout_abort(station->playout, f->tag);
+		judge(station, &airing, due, now, "the clock moved past its time");
+	}
+}
+
 void plan(struct station *station)
 {
 	int64_t now = realtime_ns();
@@ -418,10 +442,11 @@ void plan(struct station *station)
 		if (shift)
 			judge_shifted(station, &a, shift, now);
 		else
-			judge(station, &a, a.scheduled_ns, now);
+			judge(station, &a, a.scheduled_ns, now, NOT_RUNNING);
 	}
 	free(airings);
 	withdraw_unseen(station, from, horizon);
+	rejudge_overtaken(station, now);
 	station->first_plan_done = 1;
 	if (now - station->last_heartbeat_ns >= HEARTBEAT_NS) {
 		station->last_heartbeat_ns = now;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "playout/clock.h"
 #include "scheduler/control.h"
 #include "scheduler/log.h"
 #include "scheduler/scheduler.h"
@@ -126,6 +127,7 @@ int sched_serve(struct sched_config *config)
 				log_message(LOG_INFO, "timetable changed; planning again");
 			data_version = version;
 		}
+		station_clock_refresh();
 		plan(&station);
 		struct pollfd fds[2 + 1 + CONTROL_MAX_CLIENTS] = {
 			{ .fd = signal_fd, .events = POLLIN },
