@@ -23,8 +23,10 @@ ITEMS=$(( MINUTES * 60 / ITEM_S ))
 # band-limited like a voice, a different pitch of tone under each item.
 echo "making $ITEMS MP3 items of $ITEM_S s ..."
 for i in $(seq 1 "$ITEMS"); do
+	# (each ends with 0.1 s of silence, so the tape shows where the next begins)
 	sox -n -r 44100 -c 1 -b 16 "$WORK/item$i.wav" synth "$ITEM_S" pinknoise \
-		synth "$ITEM_S" sine mix $((300 + i * 7)) tremolo 4 90 sinc 200-3400 vol 0.5 2>/dev/null
+		synth "$ITEM_S" sine mix $((300 + i * 7)) tremolo 4 90 sinc 200-3400 vol 0.5 \
+		trim 0 "$ITEM_S" fade 0 -0.1 0 pad 0 0.1 trim 0 "$ITEM_S" 2>/dev/null
 	lame --quiet -b 96 "$WORK/item$i.wav" "$WORK/item$i.mp3"
 	rm "$WORK/item$i.wav"
 done
@@ -62,7 +64,7 @@ run_loaxa() {
 	wait $pid || true
 	local cpu
 	cpu=$(awk -v a="${before% *}" -v b="${after% *}" -v s=$((end - first + 2)) 'BEGIN { printf "%.2f", 100 * (b - a) / s }')
-	"$BUILD/tapetool" segments "$WORK/tape-$label.wav" --json --min-gap-ms 1 >"$WORK/seg-$label.json"
+	"$BUILD/tapetool" segments "$WORK/tape-$label.wav" --json --min-gap-ms 50 >"$WORK/seg-$label.json"
 	python3 - "$WORK/seg-$label.json" "$first" "$ITEMS" "$ITEM_S" "$label" "$cpu" "${after#* }" <<'PYTHON'
 import json, statistics, sys
 seg = json.load(open(sys.argv[1]))
@@ -82,22 +84,29 @@ print(f"loaxa serve ({label:10s})  CPU {cpu:5.2f} %  peak RSS {rss / 1024:6.1f} 
 PYTHON
 }
 
-# run_player LABEL COMMAND...: another player over the same files
+# run_player LABEL COMMAND...: another player over the same files, for the
+# programme's length at most
 run_player() {
 	local label=$1
 	shift
-	local start
-	start=$(date +%s)
-	"$@" >/dev/null 2>&1 &
-	local pid=$!
-	sleep 5
-	local before
-	before=$(cpu_rss $pid)
-	local last
-	last=$(cpu_rss $pid)
-	while kill -0 $pid 2>/dev/null; do last=$(cpu_rss $pid 2>/dev/null || echo "$last"); sleep 1; done
-	wait $pid || true
-	local elapsed=$(( $(date +%s) - start - 5 ))
+	local length=$((ITEMS * ITEM_S))
+	timeout $((length + 10)) "$@" >"$WORK/player.log" 2>&1 &
+	local pid
+	sleep 1
+	pid=$(pgrep -P $! | head -1)
+	[ -n "$pid" ] || pid=$!
+	sleep 4
+	local before last
+	before=$(cpu_rss "$pid")
+	last=$before
+	local start=$SECONDS
+	while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - start)) -lt $((length - 5)) ]; do
+		last=$(cpu_rss "$pid" 2>/dev/null || echo "$last")
+		sleep 1
+	done
+	local elapsed=$((SECONDS - start))
+	kill -TERM "$pid" 2>/dev/null || true
+	wait || true
 	awk -v a="${before% *}" -v b="${last% *}" -v s=$elapsed -v r="${last#* }" -v l="$label" \
 		'BEGIN { printf "%-24s  CPU %5.2f %%  peak RSS %6.1f MB\n", l, 100 * (b - a) / s, r / 1024 }'
 }
@@ -113,8 +122,9 @@ for i in $(seq 1 "$ITEMS"); do files+=("$WORK/item$i.mp3"); done
 run_player "mpg123 (baseline)" mpg123 -q -o alsa -a "loaxatest:TAPE=$WORK/tape-mpg123.wav" -r 48000 "${files[@]}"
 if command -v liquidsoap >/dev/null; then
 	printf '%s\n' "${files[@]}" >"$WORK/list.m3u"
-	run_player "liquidsoap (baseline)" liquidsoap \
-		"output.alsa(device=\"loaxatest:TAPE=$WORK/tape-ls.wav\", fallible=true, once(playlist(mode=\"normal\", \"$WORK/list.m3u\")))"
+	run_player "liquidsoap (baseline)" liquidsoap "settings.init.allow_root.set(true) \
+		output.alsa(device=\"loaxatest:TAPE=$WORK/tape-ls.wav\", fallible=true, \
+		playlist(mode=\"normal\", \"$WORK/list.m3u\"))"
 else
 	echo "liquidsoap: not installed (apt-get install liquidsoap to compare)"
 fi

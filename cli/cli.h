@@ -49,6 +49,11 @@ int parse_arguments(int argc, char **argv, const struct option_spec *specs,
 		    struct arguments *args, const char *usage);
 const char *option(const struct arguments *args, const struct option_spec *specs,
 		   const char *name);
+/* The start of a subcommand that takes options but no words: parses argv and
+ * reads the settings. Returns -1 to go on, or the exit status to return now
+ * (after --help, a usage error or a bad configuration). */
+int begin_command(int argc, char **argv, const struct option_spec *specs, const char *usage,
+		  struct arguments *args, struct settings *settings);
 
 /* Reads the settings for this invocation (--config / LOAXA_CONFIG / ./loaxa.conf /
  * /etc/loaxa/loaxa.conf, then --db / LOAXA_DB). Sets TZ. Returns -1 with a

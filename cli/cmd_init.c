@@ -6,15 +6,9 @@ int cmd_init(int argc, char **argv)
 {
 	struct arguments args;
 	struct settings settings;
-	int rc = parse_arguments(argc, argv, specs, &args, "loaxa init [--db PATH]");
-	if (rc)
-		return rc < 0 ? EXIT_USAGE : EXIT_OK;
-	if (args.word_count) {
-		fail_message("init takes no arguments");
-		return EXIT_USAGE;
-	}
-	if (load_settings(&args, specs, &settings) < 0)
-		return EXIT_REFUSED;
+	int rc = begin_command(argc, argv, specs, "loaxa init [--db PATH]", &args, &settings);
+	if (rc >= 0)
+		return rc;
 	struct tt *tt = open_timetable(&settings, TT_OPEN_CREATE);
 	if (!tt)
 		return EXIT_REFUSED;

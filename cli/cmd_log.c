@@ -71,15 +71,9 @@ int cmd_log(int argc, char **argv)
 {
 	struct arguments args;
 	struct settings settings;
-	int rc = parse_arguments(argc, argv, specs, &args, usage);
-	if (rc)
-		return rc < 0 ? EXIT_USAGE : EXIT_OK;
-	if (args.word_count) {
-		fail_message("unexpected argument '%s'\nusage: %s", args.words[0], usage);
-		return EXIT_USAGE;
-	}
-	if (load_settings(&args, specs, &settings) < 0)
-		return EXIT_REFUSED;
+	int rc = begin_command(argc, argv, specs, usage, &args, &settings);
+	if (rc >= 0)
+		return rc;
 	char date[11];
 	const char *given = option(&args, specs, "date");
 	if (given) {

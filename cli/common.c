@@ -462,3 +462,18 @@ int read_file(const char *path, char **text, size_t *length)
 	}
 	return rc;
 }
+
+int begin_command(int argc, char **argv, const struct option_spec *specs, const char *usage,
+		  struct arguments *args, struct settings *settings)
+{
+	int rc = parse_arguments(argc, argv, specs, args, usage);
+	if (rc)
+		return rc < 0 ? EXIT_USAGE : EXIT_OK;
+	if (args->word_count) {
+		fail_message("unexpected argument '%s'\nusage: %s", args->words[0], usage);
+		return EXIT_USAGE;
+	}
+	if (load_settings(args, specs, settings) < 0)
+		return EXIT_REFUSED;
+	return -1;
+}

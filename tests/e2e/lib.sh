@@ -93,6 +93,17 @@ wait_for() {
 	return 1
 }
 
+# record_verdicts FILE: counts each "PASS text" / "FAIL text" line of FILE
+# (written by an analysis script) as a check
+record_verdicts() {
+	local verdict text
+	while read -r verdict text; do
+		[ "$verdict" = PASS ] && pass "$text"
+		[ "$verdict" = FAIL ] && fail "$text"
+	done <"$1"
+	return 0
+}
+
 finish() {
 	echo "$CHECKS_PASSED passed, $CHECKS_FAILED failed"
 	[ "$CHECKS_FAILED" -eq 0 ]

@@ -210,10 +210,7 @@ dur = sum(s["duration_ms"] for s in w)
 say(bool(w) and abs(dur - (t5stop - t5) / 1e6) < 300, f"5: live input aired {dur:.0f} ms of {(t5stop - t5) / 1e6:.0f} ms")
 PYTHON
 cat "$WORK/verdicts"
-while read -r verdict text; do
-	[ "$verdict" = PASS ] && pass "$text"
-	[ "$verdict" = FAIL ] && fail "$text"
-done <"$WORK/verdicts"
+record_verdicts "$WORK/verdicts"
 
 rows() { sqlite3 "$DB" "SELECT group_concat(status, ',') FROM (SELECT status FROM as_run WHERE title = '$1' ORDER BY id)"; }
 check "resume item rows: preempted,resumed ($(rows 'staircase resume'))" test "$(rows 'staircase resume')" = "preempted,resumed"

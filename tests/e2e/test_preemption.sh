@@ -1,6 +1,6 @@
 #!/bin/bash
-# A priority event cuts a normal one at its second; afterwards the normal one
-# follows its resume policy. The normal item is a staircase of twelve 0.3 s
+# A priority event (and, in the last case, an emergency event) cuts a normal
+# one at its second; afterwards the normal one follows its resume policy. The normal item is a staircase of twelve 0.3 s
 # tones (400 Hz × 1.1^k), so the tape shows exactly which part of it aired
 # when. Four cases, one station run, 8 s apart:
 #   resume  — after the cut, the rest of the cut step, then the remaining steps
@@ -28,8 +28,10 @@ for i in 0 1 2 3; do
 	at=$((base + 8 * i))
 	"$LOAXA" schedule add --date "$(date -d @$at +%F)" --at "$(date -d @$at +%T)" \
 		--media "$staircase" --resume "${policies[$i]}" --title "staircase ${policies[$i]}" >/dev/null
+	# the last cut comes from an emergency event in the timetable: the same rules
+	level=$([ $i = 3 ] && echo emergency || echo priority)
 	"$LOAXA" schedule add --date "$(date -d @$((at + 2)) +%F)" --at "$(date -d @$((at + 2)) +%T)" \
-		--media "$priority" --priority priority --title "priority ${policies[$i]}" >/dev/null
+		--media "$priority" --priority "$level" --title "priority ${policies[$i]}" >/dev/null
 done
 check "the rundown shows the events" "$LOAXA" schedule show "$(date -d @$base +%F)"
 

@@ -44,9 +44,6 @@ for a, b in [(0, 1), (1, 2), (3, 4), (4, 5)]:
         print(f"{'PASS' if abs(joint) <= 1 else 'FAIL'} item {b} follows item {a} on the next frame ({joint} frames apart)")
 PYTHON
 cat "$WORK/verdicts"
-while read -r verdict text; do
-	[ "$verdict" = PASS ] && pass "$text"
-	[ "$verdict" = FAIL ] && fail "$text"
-done <"$WORK/verdicts"
+record_verdicts "$WORK/verdicts"
 check "parts 0..5 logged in order" test "$(sqlite3 "$DB" "SELECT group_concat(part, ',') FROM (SELECT part FROM as_run WHERE event_id = $event ORDER BY id)")" = "0,1,2,3,4,5"
 finish
