@@ -25,7 +25,7 @@
 #include "playout/engine_internal.h"
 
 #define FEEDER_CHUNK_FRAMES 4096
-#define FEEDER_SLEEP_MS 5
+#define FEEDER_SLEEP_MS 20
 
 static uint64_t power_of_two_at_least(uint64_t value)
 {

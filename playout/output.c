@@ -26,6 +26,9 @@
 #include "playout/engine_internal.h"
 
 #define NS_PER_SECOND 1000000000LL
+/* How close to the card's position a rewind may go: what the card may have
+ * fetched beyond the position it reports. */
+#define REWIND_SAFETY_MS 5
 
 static int64_t realtime_now_ns(void)
 {
@@ -310,7 +313,7 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 /* An item that must go on air at once (start "now", above what plays), or
  * an item on air that must stop (`loaxa stop`):
  * the frames already handed to the device but not yet played are taken back
- * (snd_pcm_rewind), down to half a period of safety, as far back as the current
+ * (snd_pcm_rewind), down to REWIND_SAFETY_MS ahead of the card, as far back as the current
  * item or silence has been on air, so the new one airs a buffer sooner. */
 static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 {
@@ -328,7 +331,7 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 		return 0;
 	snd_pcm_avail(engine->device.pcm);  /* brings the hardware pointer up to date */
 	snd_pcm_sframes_t rewindable = snd_pcm_rewindable(engine->device.pcm);
-	int64_t take = (int64_t)rewindable - (int64_t)engine->device.period_frames / 2;
+	int64_t take = (int64_t)rewindable - engine->device.rate * REWIND_SAFETY_MS / 1000;
 	int64_t since_change = engine->written_frames - engine->segment_start_frame;
 	if (take > since_change)
 		take = since_change;

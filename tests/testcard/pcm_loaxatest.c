@@ -113,6 +113,8 @@ struct loaxatest {
 	unsigned int config_channels;	/* 0 = any */
 	snd_pcm_format_t config_format;	/* SND_PCM_FORMAT_UNKNOWN = any */
 	int timer_fd;			/* the poll descriptor */
+	int64_t timer_armed_ns;	/* what the timer is set to: an instant, or
+					   TIMER_AT_ONCE / TIMER_DISARMED; 0 = unknown */
 
 	pthread_mutex_t lock;
 	/* Mutable state, protected by lock. */
@@ -513,6 +515,9 @@ static void card_disconnect(struct loaxatest *card, snd_pcm_ioplug_t *io, int64_
  * application must wait; then at the first period boundary with
  * avail >= avail_min, the underrun instant, or the end of a drain.
  */
+#define TIMER_AT_ONCE 1
+#define TIMER_DISARMED (-1)
+
 static void card_arm_timer(struct loaxatest *card, snd_pcm_state_t state, uint64_t written,
 			   int64_t now_ns)
 {
@@ -558,6 +563,13 @@ static void card_arm_timer(struct loaxatest *card, snd_pcm_state_t state, uint64
 	if (card->fail_path && !card->disconnected && state != SND_PCM_STATE_SETUP &&
 	    state != SND_PCM_STATE_OPEN && (wake_ns < 0 || wake_ns > now_ns + FAIL_CHECK_INTERVAL_NS))
 		wake_ns = now_ns + FAIL_CHECK_INTERVAL_NS;
+	/* The timer is never read, only set again; setting it to what it already
+	 * is (readable at once, disarmed, or the same instant) is skipped, since a
+	 * syscall on every pointer update would cost the program under test. */
+	int64_t armed = wake_ns < 0 ? TIMER_DISARMED : wake_ns > now_ns ? wake_ns : TIMER_AT_ONCE;
+	if (armed == card->timer_armed_ns)
+		return;
+	card->timer_armed_ns = armed;
 	if (wake_ns < 0) {
 		timer.it_value.tv_nsec = 0;			/* disarmed */
 	} else if (wake_ns > now_ns) {
