@@ -85,6 +85,7 @@ e2e: all
 check:
 	$(MAKE) all
 	$(MAKE) SANITIZE=1 all
+	$(MAKE) fuzz
 	tests/run-tests.sh all $(B) build-asan
 
 check-asan:
@@ -106,8 +107,29 @@ demo: all
 # station benchmark plays ten minutes of programme in real time, twice.
 bench: all
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	bench/bench_import.sh $(B)
 	bench/bench_emergency.sh $(B)
 	bench/bench_station.sh $(B)
+
+# --- fuzzing -------------------------------------------------------------------
+# build/fuzz_import: the import path (tests/fuzz/fuzz_import.c) over media/*.c,
+# built by clang with libFuzzer, AddressSanitizer and UBSan. `make check`
+# builds it and tests/run-tests.sh runs it for 30 s; docs/media.md has the
+# long run. Without clang, `make fuzz` says so and the run is skipped.
+FUZZ_CC ?= clang
+FUZZ_PKGS = sndfile libmpg123 soxr libcrypto
+FUZZ_SRC = tests/fuzz/fuzz_import.c $(wildcard media/*.c)
+.PHONY: fuzz
+fuzz:
+	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) --no-print-directory build/fuzz_import; \
+	else echo "fuzz: $(FUZZ_CC) not found (scripts/install-deps installs it): fuzz target not built"; fi
+build/fuzz_import: $(FUZZ_SRC) $(wildcard media/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DLOAXA_LIBFUZZER -Wall -Wextra -Werror -g -O1 -I. \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ $(FUZZ_SRC) \
+		$(shell pkg-config --libs $(FUZZ_PKGS)) -lm
+# --- end of fuzzing --------------------------------------------------------------
 
 install: $(B)/loaxa
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/loaxa

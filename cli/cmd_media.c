@@ -1,10 +1,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cli/cli.h"
 #include "media/media.h"
@@ -28,6 +30,65 @@ static void show_progress(void *user, double fraction)
 	p->shown = 1;
 }
 
+/* Copies src into dst (cut at a character boundary to fit), each byte that
+ * is not part of a valid UTF-8 character replaced by U+FFFD (a file name
+ * from an old Windows zip, say). Returns how many bytes were replaced. */
+static int copy_as_utf8(char *dst, size_t size, const char *src)
+{
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t before = utf8 ? uselocale(utf8) : (locale_t)0;
+	size_t used = 0, left = strlen(src);
+	mbstate_t state;
+	int replaced = 0;
+
+	memset(&state, 0, sizeof state);
+	while (left > 0) {
+		/* without a UTF-8 locale the bytes go through as they are */
+		size_t n = utf8 ? mbrtowc(NULL, src, left, &state) : 1, length = n;
+		const char *piece = src;
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			piece = "\xef\xbf\xbd";
+			length = 3;
+			n = 1;
+			replaced++;
+			memset(&state, 0, sizeof state);
+		}
+		if (used + length >= size)
+			break;
+		memcpy(dst + used, piece, length);
+		used += length;
+		src += n;
+		left -= n;
+	}
+	if (size)
+		dst[used] = '\0';
+	if (utf8) {
+		uselocale(before);
+		freelocale(utf8);
+	}
+	return replaced;
+}
+
+/* Why import refused the file, for the operator. */
+static const char *why_not_imported(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "there is no such file; check its name and folder";
+	case -EACCES:
+	case -EPERM:
+		return "loaxa is not allowed to read it; check the file's permissions";
+	case -EISDIR:
+		return "it is a folder, not a file; import the audio files in it";
+	case -EINVAL:
+		return "it is not a regular file (a device, a pipe or a socket)";
+	case -ENOTDIR:
+		return "a part of its path is not a folder; check the path";
+	default:
+		return media_strerror(err);
+	}
+}
+
 static void fill_row(struct tt_media *row, const struct media_analysis *a, const char *file,
 		     const char *stored, const char *title, const char *category,
 		     double gain_db, double trim_db)
@@ -37,11 +98,11 @@ static void fill_row(struct tt_media *row, const struct media_analysis *a, const
 	snprintf(copy, sizeof copy, "%s", file);
 	snprintf(row->sha256, sizeof row->sha256, "%s", a->sha256_hex);
 	snprintf(row->path, sizeof row->path, "%s", stored);
-	snprintf(row->original_name, sizeof row->original_name, "%s", basename(copy));
+	copy_as_utf8(row->original_name, sizeof row->original_name, basename(copy));
 	if (title && *title) {
-		snprintf(row->title, sizeof row->title, "%s", title);
+		copy_as_utf8(row->title, sizeof row->title, title);
 	} else if (a->title[0]) {
-		snprintf(row->title, sizeof row->title, "%s", a->title);
+		copy_as_utf8(row->title, sizeof row->title, a->title);
 	} else {
 		/* the file name without its extension */
 		snprintf(row->title, sizeof row->title, "%s", row->original_name);
@@ -49,7 +110,7 @@ static void fill_row(struct tt_media *row, const struct media_analysis *a, const
 		if (dot && dot != row->title)
 			*dot = '\0';
 	}
-	snprintf(row->category, sizeof row->category, "%s", category ? category : "");
+	copy_as_utf8(row->category, sizeof row->category, category ? category : "");
 	snprintf(row->codec, sizeof row->codec, "%s", a->info.codec);
 	row->rate = a->info.rate;
 	row->channels = a->info.channels;
@@ -121,7 +182,7 @@ static int import_one(struct tt *tt, const struct settings *settings, const char
 	if (progress.shown)
 		fprintf(stderr, "\r\033[K");
 	if (rc < 0) {
-		fprintf(stderr, "loaxa: %s: not imported: %s\n", file, media_strerror(rc));
+		fprintf(stderr, "loaxa: %s: not imported: %s\n", file, why_not_imported(rc));
 		return -1;
 	}
 	double gain = media_playout_gain_db(&analysis, settings->loudness_target_lufs,
@@ -139,8 +200,8 @@ static int import_one(struct tt *tt, const struct settings *settings, const char
 		fprintf(stderr, "loaxa: %s: not imported: %s\n", file, tt_error(tt));
 		return -1;
 	}
-	if (*existed)
-		tt_media_get(tt, id, row);
+	/* the row as stored: its import time, or the earlier import's values */
+	tt_media_get(tt, id, row);
 	row->id = id;
 	if (!quiet) {
 		fprintf(stderr, "  %s → media %" PRId64 "%s: ", file, id,
@@ -187,6 +248,17 @@ static int import_files(const struct arguments *args, const struct settings *set
 		fail_message("--title applies to one file; import the files one by one to title each");
 		return EXIT_USAGE;
 	}
+	char checked[512];
+	const char *invalid = NULL;
+	if (title && copy_as_utf8(checked, sizeof checked, title))
+		invalid = "title";
+	else if (category && copy_as_utf8(checked, sizeof checked, category))
+		invalid = "category";
+	if (invalid) {
+		fail_message("the %s is not valid UTF-8 text; type it again or save it as UTF-8",
+			     invalid);
+		return EXIT_REFUSED;
+	}
 	struct tt *tt = open_timetable(settings, TT_OPEN_EXISTING);
 	if (!tt)
 		return EXIT_REFUSED;
@@ -217,6 +289,16 @@ static int import_files(const struct arguments *args, const struct settings *set
 	return failures ? EXIT_REFUSED : EXIT_OK;
 }
 
+/* Prints text and spaces up to `width` characters (code points, not bytes:
+ * a Vietnamese title takes more bytes than it shows). */
+static void print_padded(const char *text, int width)
+{
+	int characters = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		characters += (*p & 0xc0) != 0x80;
+	printf("%s%*s", text, characters < width ? width - characters : 0, "");
+}
+
 struct list_state {
 	int json, count;
 };
@@ -228,7 +310,9 @@ static int list_one(void *user, const struct tt_media *m)
 		printf("%s", state->count ? "," : "");
 		print_media_json(m);
 	} else {
-		printf("%6" PRId64 "  %-40s ", m->id, m->title);
+		printf("%6" PRId64 "  ", m->id);
+		print_padded(m->title, 40);
+		printf(" ");
 		print_measurements(stdout, m);
 		printf("\n");
 	}

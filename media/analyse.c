@@ -6,8 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <ebur128.h>
-
 #include "media/media_internal.h"
 
 #define ANALYSE_BLOCK_FRAMES 4096
@@ -56,12 +54,12 @@ int media_analyse(const char *path, struct media_analysis *out,
 	struct hash_progress hash = { .fd = -1 };
 	struct media_decoder *dec = NULL;
 	struct media_format format;
-	ebur128_state *loudness = NULL, *peaks = NULL;
+	struct media_meter *meter = NULL;
+	struct media_meter_result measured;
 	float *block = NULL, *mono = NULL;
 	int64_t size, counted = 0, first_loud = -1, last_loud = -1;
-	double reported = 0, value, true_peak = 0, sample_peak = 0;
-	int fd, decoder_fd = -1, err, c;
-	unsigned int ch;
+	double reported = 0;
+	int fd, decoder_fd = -1, err, c, channels;
 
 	memset(out, 0, sizeof(*out));
 	out->integrated_lufs = -HUGE_VAL;
@@ -88,6 +86,7 @@ int media_analyse(const char *path, struct media_analysis *out,
 	err = media_decoder_open_fd(&dec, decoder_fd, size, &out->info, &format);
 	if (err < 0)
 		goto fail;
+	channels = out->info.channels;
 	if (out->info.frames == 0) {
 		err = MEDIA_ERR_NO_AUDIO;
 		goto fail;
@@ -95,24 +94,24 @@ int media_analyse(const char *path, struct media_analysis *out,
 	err = media_sha256_init(&hash.sha);
 	if (err < 0)
 		goto fail;
+	/* Loudness as aired: the mono downmix, heard on both loudspeaker
+	 * channels. Peaks: the file's own channels. The meter's histograms
+	 * keep its memory fixed however long the file (to within 0.05 LU). */
+	err = media_meter_new(&meter, out->info.rate, out->info.channels);
+	if (err < 0)
+		goto fail;
 	hash.buffer = malloc(HASH_BLOCK_BYTES);
 	block = malloc(sizeof(float) * ANALYSE_BLOCK_FRAMES * (size_t)out->info.channels);
 	mono = malloc(sizeof(float) * ANALYSE_BLOCK_FRAMES);
-	/* Loudness as aired: the mono downmix, heard on both loudspeaker
-	 * channels. Peaks: the file's own channels. Histogram mode keeps the
-	 * gating memory fixed however long the file (to within 0.05 LU). */
-	loudness = ebur128_init(1, (unsigned long)out->info.rate,
-				EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_HISTOGRAM);
-	peaks = ebur128_init((unsigned int)out->info.channels, (unsigned long)out->info.rate,
-			     EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_TRUE_PEAK);
-	if (!hash.buffer || !block || !mono || !loudness || !peaks) {
+	if (!hash.buffer || !block || !mono) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	ebur128_set_channel(loudness, 0, EBUR128_DUAL_MONO);
 
 	for (;;) {
 		long n = media_decoder_read(dec, block, ANALYSE_BLOCK_FRAMES), i;
+		const float *aired = mono;
+		size_t samples, j;
 		double fraction;
 
 		if (n < 0) {
@@ -121,27 +120,36 @@ int media_analyse(const char *path, struct media_analysis *out,
 		}
 		if (n == 0)
 			break;
-		for (i = 0; i < n; i++) {
-			const float *frame = block + (size_t)i * (size_t)out->info.channels;
-			float sum = 0;
-			int loud = 0;
+		if (channels == 1) {
+			aired = block;
+		} else if (channels == 2) {
+			for (i = 0; i < n; i++)
+				mono[i] = (block[2 * i] + block[2 * i + 1]) / 2.0f;
+		} else {
+			for (i = 0; i < n; i++) {
+				const float *frame = block + (size_t)i * (size_t)channels;
+				float sum = 0;
 
-			for (c = 0; c < out->info.channels; c++) {
-				sum += frame[c];
-				loud |= fabsf(frame[c]) > SILENCE_THRESHOLD;
-			}
-			mono[i] = sum / (float)out->info.channels;
-			if (loud) {
-				if (first_loud < 0)
-					first_loud = counted + i;
-				last_loud = counted + i;
+				for (c = 0; c < channels; c++)
+					sum += frame[c];
+				mono[i] = sum / (float)channels;
 			}
 		}
-		if (ebur128_add_frames_float(loudness, mono, (size_t)n) != EBUR128_SUCCESS ||
-		    ebur128_add_frames_float(peaks, block, (size_t)n) != EBUR128_SUCCESS) {
-			err = -ENOMEM;
-			goto fail;
+		/* silence: the first loud sample of the file, the last of the block */
+		samples = (size_t)n * (size_t)channels;
+		if (first_loud < 0) {
+			for (j = 0; j < samples && !(fabsf(block[j]) > SILENCE_THRESHOLD); j++)
+				;
+			if (j < samples)
+				first_loud = counted + (int64_t)(j / (size_t)channels);
 		}
+		if (first_loud >= 0) {
+			for (j = samples; j > 0 && !(fabsf(block[j - 1]) > SILENCE_THRESHOLD); j--)
+				;
+			if (j > 0)
+				last_loud = counted + (int64_t)((j - 1) / (size_t)channels);
+		}
+		media_meter_add(meter, block, aired, n);
 		counted += n;
 		fraction = (double)counted / (double)out->info.frames;
 		err = hash_upto(&hash, (int64_t)(fraction * (double)size));
@@ -163,18 +171,11 @@ int media_analyse(const char *path, struct media_analysis *out,
 	if (err < 0)
 		goto fail;
 
-	if (ebur128_loudness_global(loudness, &value) == EBUR128_SUCCESS)
-		out->integrated_lufs = value;
-	if (ebur128_loudness_range(loudness, &value) == EBUR128_SUCCESS)
-		out->loudness_range_lu = value;
-	for (ch = 0; ch < (unsigned int)out->info.channels; ch++) {
-		if (ebur128_true_peak(peaks, ch, &value) == EBUR128_SUCCESS && value > true_peak)
-			true_peak = value;
-		if (ebur128_sample_peak(peaks, ch, &value) == EBUR128_SUCCESS && value > sample_peak)
-			sample_peak = value;
-	}
-	out->true_peak_dbtp = to_db(true_peak);
-	out->sample_peak_dbfs = to_db(sample_peak);
+	media_meter_result(meter, &measured);
+	out->integrated_lufs = measured.integrated_lufs;
+	out->loudness_range_lu = measured.loudness_range_lu;
+	out->true_peak_dbtp = to_db(measured.true_peak);
+	out->sample_peak_dbfs = to_db(measured.sample_peak);
 	if (first_loud < 0) {
 		out->silent = 1;
 		out->leading_silence_frames = counted;
@@ -195,10 +196,7 @@ fail:
 		memset(out, 0, sizeof(*out));
 		out->info = info;
 	}
-	if (loudness)
-		ebur128_destroy(&loudness);
-	if (peaks)
-		ebur128_destroy(&peaks);
+	media_meter_free(meter);
 	free(block);
 	free(mono);
 	free(hash.buffer);

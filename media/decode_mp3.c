@@ -15,10 +15,17 @@
  * of data or less) spread over many frames. libmpg123's default is too few:
  * the first frames after the seek came out silent. */
 #define MP3_SEEK_PREFRAMES 32
+/* libmpg123 reading an fd itself makes two read() calls per frame (header,
+ * then body): 50 000 system calls for 20 minutes of MP3, twice (the length
+ * scan, then the decode). It reads through this buffer instead. */
+#define MP3_READ_BUFFER_BYTES 65536
 
 struct mp3_state {
 	mpg123_handle *handle;
 	int fd;
+	unsigned char *buffer;  /* bytes of the file from buffer_offset on */
+	size_t buffer_fill, buffer_used;
+	int64_t buffer_offset;
 	int rate;
 	int channels;
 	int64_t position;   /* next frame read() returns */
@@ -142,6 +149,72 @@ static int map_mpg123_error(int merr)
 	}
 }
 
+static mpg123_ssize_t reader_read(void *handle, void *out, size_t size)
+{
+	struct mp3_state *st = handle;
+	size_t done = 0;
+
+	while (done < size) {
+		size_t n;
+
+		if (st->buffer_used == st->buffer_fill) {
+			ssize_t got = read(st->fd, st->buffer, MP3_READ_BUFFER_BYTES);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				return done ? (mpg123_ssize_t)done : -1;
+			if (got == 0)
+				break;
+			st->buffer_offset += (int64_t)st->buffer_fill;
+			st->buffer_fill = (size_t)got;
+			st->buffer_used = 0;
+		}
+		n = st->buffer_fill - st->buffer_used;
+		if (n > size - done)
+			n = size - done;
+		memcpy((unsigned char *)out + done, st->buffer + st->buffer_used, n);
+		st->buffer_used += n;
+		done += n;
+	}
+	return (mpg123_ssize_t)done;
+}
+
+static off_t reader_lseek(void *handle, off_t offset, int whence)
+{
+	struct mp3_state *st = handle;
+	int64_t target;
+	off_t at;
+
+	if (whence == SEEK_END) {
+		at = lseek(st->fd, offset, SEEK_END);
+	} else {
+		/* the fd is ahead of the reader by what is left in the buffer */
+		target = (int64_t)offset;
+		if (whence == SEEK_CUR)
+			target += st->buffer_offset + (int64_t)st->buffer_used;
+		else if (whence != SEEK_SET)
+			target = -1;
+		if (target < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		/* within the buffer (a position query, a step back): no system call */
+		if (target >= st->buffer_offset &&
+		    target <= st->buffer_offset + (int64_t)st->buffer_fill) {
+			st->buffer_used = (size_t)(target - st->buffer_offset);
+			return (off_t)target;
+		}
+		at = lseek(st->fd, (off_t)target, SEEK_SET);
+	}
+	if (at < 0)
+		return at;
+	st->buffer_offset = (int64_t)at;
+	st->buffer_fill = 0;
+	st->buffer_used = 0;
+	return at;
+}
+
 static void mp3_close(void *state)
 {
 	struct mp3_state *st = state;
@@ -154,6 +227,7 @@ static void mp3_close(void *state)
 	}
 	if (st->fd >= 0)
 		close(st->fd);
+	free(st->buffer);
 	free(st);
 }
 
@@ -177,6 +251,11 @@ static int mp3_open(void **out, int fd, struct media_info *info)
 		err = -errno;
 		goto fail;
 	}
+	st->buffer = malloc(MP3_READ_BUFFER_BYTES);
+	if (!st->buffer) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	st->handle = mpg123_new(NULL, &merr);
 	if (!st->handle) {
 		err = map_mpg123_error(merr);
@@ -192,7 +271,8 @@ static int mp3_open(void **out, int fd, struct media_info *info)
 	for (i = 0; i < rate_count; i++)
 		mpg123_format(st->handle, rates[i], MPG123_MONO | MPG123_STEREO,
 			      MPG123_ENC_FLOAT_32);
-	if (mpg123_open_fd(st->handle, fd) != MPG123_OK) {
+	if (mpg123_replace_reader_handle(st->handle, reader_read, reader_lseek, NULL) != MPG123_OK ||
+	    mpg123_open_handle(st->handle, st) != MPG123_OK) {
 		err = MEDIA_ERR_FORMAT;
 		goto fail;
 	}

@@ -56,6 +56,13 @@ for build in "$@"; do
 	fi
 done
 
+# The fuzz target of the import path (make fuzz; clang with libFuzzer), once,
+# for 30 s, seeded from the fixtures: passes if nothing crashes, leaks or
+# hangs. A crash leaves its input in build/fuzz-artifacts/.
+if [ -x "$root/build/fuzz_import" ] && { [ "$mode" = unit ] || [ "$mode" = all ]; }; then
+	run "fuzz_import (30 s)" 120 "$root/tests/fuzz/run-fuzz.sh" 30
+fi
+
 echo
 if [ $failed -ne 0 ]; then
 	echo "failed: ${failures[*]}"

@@ -2,18 +2,13 @@
  * Fuzz target for media import: the bytes become a file that goes through
  * media_analyse(), and, if it is accepted, a full read of a playout stream.
  *
- * With libFuzzer (clang), seeded from the test fixtures:
- *   clang -std=c11 -D_GNU_SOURCE -DLOAXA_LIBFUZZER -g -O1 -I. \
- *     -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_import.c media/[a-z]*.c \
- *     $(pkg-config --cflags --libs sndfile libmpg123 soxr libebur128 libcrypto) -lm \
- *     -o build/fuzz_import
- *   LSAN_OPTIONS=suppressions=SUPP build/fuzz_import -max_total_time=60 \
- *     -max_len=65536 CORPUS_DIR build/fixtures
- * where SUPP holds "leak:vorbis_info_init": libsndfile 1.2.0 leaks a
- * vorbis_info when it refuses some malformed Ogg Vorbis headers (not ours).
+ * With libFuzzer (clang, scripts/install-deps installs it): `make fuzz`
+ * builds build/fuzz_import from the media sources with AddressSanitizer and UBSan;
+ * tests/fuzz/run-fuzz.sh SECONDS [CORPUS_DIR] runs it seeded from the test
+ * fixtures (`make check` runs it for 30 s; docs/media.md has the long run).
  * Without libFuzzer (any compiler, no -DLOAXA_LIBFUZZER) it is a program that
  * runs the given files through the same path, to replay a crash:
- *   build/fuzz_import FILE...
+ *   build/fuzz_import FILE...   (the libFuzzer build takes a file too)
  */
 #include <errno.h>
 #include <stdint.h>
