@@ -6,6 +6,9 @@ source "$(dirname "$0")/lib.sh"
 expect_status 1 "loaxa init" "$LOAXA" media list
 check "init" "$LOAXA" init
 check "init again is harmless" "$LOAXA" init
+check "the documented sample configuration is accepted" "$LOAXA" init --config "$ROOT/docs/loaxa.conf.sample"
+printf 'device = default\nperiods = many\n' >"$WORK/bad.conf"
+expect_status 1 "bad.conf:2: 'periods' must be a whole number" "$LOAXA" init --config "$WORK/bad.conf"
 version=$("$LOAXA" init --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["schema_version"])')
 check "schema version $version recorded in the file" test "$(sqlite3 "$DB" 'PRAGMA user_version')" = "$version"
 check "WAL journal" test "$(sqlite3 "$DB" 'PRAGMA journal_mode')" = wal
