@@ -103,21 +103,23 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 	void *source = NULL;
 	char error[512];
 	int64_t item_ns = 0;
+	void *first_source = NULL;   /* the first repetition, opened to check the file */
 	if (b->media_id > 0) {
-		if (open_media(station, b->media_id, 0, &media, &source, error, sizeof error) < 0)
+		if (open_media(station, b->media_id, 0, &media, &first_source, error, sizeof error) < 0)
 			return error_response("%s", error);
 		item_ns = media.frames * NS_PER_SECOND / media.rate;
-		media_stream_close(source);
-		source = NULL;
 	}
 	struct manual *m = NULL;
 	for (int i = 0; i < MAX_MANUALS && !m; i++)
 		if (!station->manuals[i].used)
 			m = &station->manuals[i];
-	if (!m)
+	if (!m) {
+		if (first_source)
+			media_stream_close(first_source);
 		return error_response("too many manual broadcasts at once; 'loaxa stop' ends them");
+	}
 	struct manual *before = queue_tail(station, b->priority);
-	int64_t now = realtime_ns();
+	int64_t now = station_now_ns();
 	int64_t begin = before && before->expected_end_ns > now ? before->expected_end_ns : now;
 	memset(m, 0, sizeof *m);
 	m->used = 1;
@@ -185,8 +187,13 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 			}
 			after = cue_piece(station, &request, &sched_live_source_ops, source);
 		} else {
-			if (open_media(station, b->media_id, 0, &media, &source, error, sizeof error) < 0)
+			if (first_source) {
+				source = first_source;
+				first_source = NULL;
+			} else if (open_media(station, b->media_id, 0, &media, &source, error,
+					      sizeof error) < 0) {
 				break;
+			}
 			after = cue_piece(station, &request, &sched_media_source_ops, source);
 			total += item_ns;
 		}
@@ -204,6 +211,8 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 			}
 		}
 	}
+	if (first_source)
+		media_stream_close(first_source);
 	if (!pieces) {
 		m->used = 0;
 		return error_response("the broadcast could not be cued; see the station's log");
@@ -269,7 +278,7 @@ static cJSON *broadcast(struct station *station, const cJSON *request,
  * the clock is now; later parts of moved occurrences are planned again. */
 static void after_stop(struct station *station, const uint64_t *stopped_tags, int count)
 {
-	int64_t now = realtime_ns();
+	int64_t now = station_now_ns();
 	int64_t resume_at = now + 100 * NS_PER_MS;
 	for (int i = 0; i < MAX_SHIFTS; i++) {
 		struct occurrence_shift *shift = &station->shifts[i];
@@ -348,7 +357,7 @@ static cJSON *status(struct station *station)
 {
 	struct playout_status device;
 	playout_get_status(station->playout, &device);
-	int64_t now = realtime_ns();
+	int64_t now = station_now_ns();
 	cJSON *response = cJSON_CreateObject();
 	cJSON_AddBoolToObject(response, "ok", 1);
 	add_local_time(response, "now", now);

@@ -18,7 +18,7 @@
 #define STARTUP_LOOKBACK_NS (7 * 24 * 3600 * NS_PER_SECOND)
 #define DAY_NS (24 * 3600 * NS_PER_SECOND)
 
-int64_t realtime_ns(void)
+int64_t station_now_ns(void)
 {
 	return station_clock_ns();
 }
@@ -195,7 +195,7 @@ uint64_t cue_piece(struct station *station, const struct cue_request *r,
 	slot->used = 1;
 	slot->tag = tag;
 	slot->airing = *a;
-	slot->start_ns = r->start_ns ? r->start_ns : realtime_ns();
+	slot->start_ns = r->start_ns ? r->start_ns : station_now_ns();
 	slot->offset_ns = r->offset_ns;
 	slot->continuation = r->continuation;
 	slot->manual_id = r->manual_id;
@@ -399,7 +399,7 @@ static void rejudge_overtaken(struct station *station, int64_t now)
 
 void plan(struct station *station)
 {
-	int64_t now = realtime_ns();
+	int64_t now = station_now_ns();
 	int64_t horizon = now + config_ms(station->config->cue_ahead_ms, 8000);
 	int64_t from = now - config_ms(station->config->late_grace_ms, 2000);
 	int first = !station->first_plan_done;

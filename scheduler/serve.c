@@ -94,7 +94,7 @@ int sched_serve(struct sched_config *config)
 		log_message(LOG_ERROR, "%s", tt_error(station.tt));
 		goto done;
 	}
-	int stale = tt_run_close_stale(station.tt, realtime_ns());
+	int stale = tt_run_close_stale(station.tt, station_now_ns());
 	if (stale > 0)
 		log_message(LOG_WARNING, "%d as-run row(s) left on air by a stopped station are "
 			    "now marked interrupted", stale);
@@ -111,7 +111,7 @@ int sched_serve(struct sched_config *config)
 		    device.channels, device.period_frames, device.buffer_frames,
 		    device.realtime ? "at real-time priority" : "at normal priority (no real-time permission)");
 
-	station.started_ns = realtime_ns();
+	station.started_ns = station_now_ns();
 	char error[512];
 	if (control_open(&station.control, config->control_socket, handle_request, &station,
 			 error, sizeof error) < 0) {
@@ -135,7 +135,7 @@ int sched_serve(struct sched_config *config)
 		};
 		int control_count = control_poll_fds(station.control, fds + 2, 1 + CONTROL_MAX_CLIENTS);
 		/* wake at each whole second, so edits are seen within one */
-		int timeout_ms = 1000 - (int)((realtime_ns() / NS_PER_MS) % 1000);
+		int timeout_ms = 1000 - (int)((station_now_ns() / NS_PER_MS) % 1000);
 		if (poll(fds, (nfds_t)(2 + control_count), timeout_ms) < 0 && errno != EINTR) {
 			log_message(LOG_ERROR, "poll: %s", strerror(errno));
 			break;
@@ -168,7 +168,7 @@ done:
 		playout_close(station.playout);
 	}
 	if (station.tt && station.started_ns)
-		tt_state_set(station.tt, "last_alive_ns", realtime_ns());
+		tt_state_set(station.tt, "last_alive_ns", station_now_ns());
 	if (signal_fd >= 0)
 		close(signal_fd);
 	tt_close(station.tt);

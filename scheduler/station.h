@@ -109,7 +109,8 @@ struct station {
 	int first_plan_done;
 };
 
-int64_t realtime_ns(void);
+/* The station clock (playout/clock.h), in ns since the epoch. */
+int64_t station_now_ns(void);
 void format_local_time(int64_t instant_ns, char *out, size_t size);
 
 /* plan.c */
