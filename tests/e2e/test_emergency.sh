@@ -90,6 +90,13 @@ t5stop=$(date +%s%N)
 check "stop ends live" "$LOAXA" stop
 sleep 1
 
+# 5b. a manual broadcast at a chosen priority ("play this now")
+expect_status 2 "for 'loaxa emergency'" "$LOAXA" play --media "$storm" --chime
+expect_status 1 "unknown priority" "$LOAXA" play --media "$storm" --priority urgent
+check "play goes on air" "$LOAXA" play --media "$storm" --priority priority --reason "thử máy"
+played_manual() { [ "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE event_id = 0 AND priority = 1 AND status = 'played' AND detail = 'reason: thử máy'")" = 1 ]; }
+check "it is logged as a priority broadcast, with its reason" wait_for 5 played_manual
+
 # 6. the socket under abuse (python3 speaks to it directly)
 python3 - "$WORK/loaxa.sock" >"$WORK/socket.out" <<'PYTHON'
 import json, socket, sys, time
