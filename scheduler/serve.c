@@ -1,9 +1,13 @@
 /*
  * The serving loop (`loaxa serve`). It runs on the main thread; the engine's
  * feeder and output threads are the only others. It sleeps in poll() on a
- * signalfd and the engine's event descriptor, waking at least once a second
- * to plan: airings due within cue_ahead_ms are opened and cued on the engine
- * with their wall-clock instants; what the engine reports becomes as-run rows.
+ * signalfd, the engine's event descriptor and the control socket's clients,
+ * waking at least once a second to plan (plan.c): airings due within
+ * cue_ahead_ms are opened and cued on the engine with their wall-clock
+ * instants; what the engine reports becomes as-run rows (runs.c); requests
+ * on the socket start or stop manual broadcasts (manual.c). Stopping: SIGTERM
+ * or SIGINT ends the loop; the engine fades out what plays and its last
+ * events close the as-run rows before the database is closed.
  *
  * Each airing is judged once: cued, or logged missed. `judged` remembers the
  * recent ones in memory; the as-run log remembers the rest across restarts.
