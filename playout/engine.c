@@ -285,16 +285,6 @@ void playout_close(struct playout *engine)
 	free_engine(engine);
 }
 
-int playout_rate(const struct playout *engine)
-{
-	return engine->device.rate;
-}
-
-int playout_device_channels(const struct playout *engine)
-{
-	return engine->device.channels;
-}
-
 void playout_get_status(struct playout *engine, struct playout_status *status)
 {
 	memset(status, 0, sizeof *status);

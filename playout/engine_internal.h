@@ -93,7 +93,6 @@ struct playout {
 	int64_t segment_start_frame;   /* ... since this timeline frame */
 	int fade_from_history;         /* the next cut fades what was rewound */
 	int keep_places_pending;       /* the device is back: realign items to the clock */
-	int64_t rewound_frames;        /* statistics: taken back for fast preemption */
 
 	/* feeder → output: an item to air at once is ready (eventfd) */
 	int wake_fd;

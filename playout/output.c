@@ -343,7 +343,6 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 	if (taken <= 0)
 		return 0;
 	engine->written_frames -= taken;
-	engine->rewound_frames += taken;
 	if (on_air) {
 		on_air->frames_played -= taken;
 		engine->fade_from_history = 1;

@@ -100,9 +100,6 @@ void playout_stop(struct playout *playout);
 /* Stops (if not yet) and frees the engine and the device. */
 void playout_close(struct playout *playout);
 
-int playout_rate(const struct playout *playout);
-/* The device's channel count (sources are always mono). */
-int playout_device_channels(const struct playout *playout);
 void playout_get_status(struct playout *playout, struct playout_status *status);
 
 /* Hands a source to the engine. Returns 0, or -EBUSY when all slots are in use

@@ -109,7 +109,6 @@ int sched_serve(struct sched_config *config)
 	struct playout_status device;
 	playout_get_status(station.playout, &device);
 	station.rate = device.rate;
-	station.channels = device.channels;
 	log_message(LOG_INFO, "on device '%s': %s, %d Hz, %d channel(s), period %d, buffer %d frames; "
 		    "output thread %s", config->playout.device, device.format, device.rate,
 		    device.channels, device.period_frames, device.buffer_frames,

@@ -94,7 +94,7 @@ struct station {
 	const struct sched_config *config;
 	struct tt *tt;
 	struct playout *playout;
-	int rate, channels;
+	int rate;                 /* the device's: every source is opened at it */
 	struct in_flight in_flight[MAX_IN_FLIGHT];
 	struct judged_key judged[MAX_JUDGED];
 	size_t judged_next;
