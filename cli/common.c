@@ -220,7 +220,7 @@ int load_settings(const struct arguments *args, const struct option_spec *specs,
 	snprintf(s->device, sizeof s->device, "default");
 	s->rate = 48000;
 	s->channels = 2;
-	s->period_ms = 25;
+	s->period_ms = 100;
 	s->periods = 4;
 	s->realtime_priority = 50;
 	s->loudness_target_lufs = -18.0;

@@ -68,7 +68,7 @@ int alsa_device_open(struct alsa_device *device, const struct playout_config *co
 		goto fail;
 	}
 	step = "choosing period and buffer sizes";
-	int period_ms = config->period_ms > 0 ? config->period_ms : 25;
+	int period_ms = config->period_ms > 0 ? config->period_ms : 100;
 	int periods = config->periods > 1 ? config->periods : 4;
 	snd_pcm_uframes_t period = (snd_pcm_uframes_t)rate * (unsigned)period_ms / 1000;
 	if ((rc = snd_pcm_hw_params_set_period_size_near(device->pcm, hw, &period, NULL)) < 0)

@@ -5,9 +5,10 @@
  * control_lock, fills in the cue and marks it LOADING; the feeder thread
  * (this file) reads sources into slot rings, marks a slot READY once its ring
  * is primed, and closes sources of RELEASEd slots; the output thread
- * (output.c) plays READY/PLAYING slots. The feeder sleeps on feeder_wake
- * with a short timeout: the output thread never signals it, it only drains
- * rings, which the feeder tops up every few milliseconds.
+ * (output.c) plays READY/PLAYING slots. The feeder sleeps on feed_fd until
+ * a ring on air would be half empty (feeder_sleep_ns); the control thread
+ * wakes it for cues and aborts, the output thread when a ring on air runs
+ * low sooner than that (frames skipped after a device gap).
  * Stopping: playout_close sets output_stop, joins the output thread (which
  * fades and drains), then stops and joins the feeder, which closes every
  * source still held.
@@ -25,7 +26,8 @@
 #include "playout/engine_internal.h"
 
 #define FEEDER_CHUNK_FRAMES 4096
-#define FEEDER_SLEEP_MS 20
+#define FEEDER_MIN_SLEEP_MS 2
+#define FEEDER_MAX_SLEEP_MS 250
 
 static uint64_t power_of_two_at_least(uint64_t value)
 {
@@ -75,14 +77,44 @@ static int feed(struct slot *slot)
 	return worked;
 }
 
+/* How long the feeder may sleep: until the ring of an item on air is half
+ * empty (the rings hold a second or more, so it wakes about twice a second
+ * per item), at most FEEDER_MAX_SLEEP_MS so released slots are soon free
+ * again, and half a live chunk while a live input is cued, whose source has
+ * little to give at a time. New cues and aborts wake it at once. */
+static long feeder_sleep_ns(struct playout *engine)
+{
+	int64_t sleep_ns = FEEDER_MAX_SLEEP_MS * 1000000LL;
+	int64_t period_ns = (int64_t)engine->device.period_frames * 1000000000LL /
+			    engine->device.rate;
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		int state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if ((state != SLOT_LOADING && state != SLOT_READY && state != SLOT_PLAYING) ||
+		    atomic_load_explicit(&slot->source_ended, memory_order_acquire))
+			continue;
+		int64_t wait_ns;
+		if (slot->cue.live) {
+			wait_ns = LIVE_CHUNK_MS * 1000000LL / 2;
+		} else if (state == SLOT_LOADING) {
+			wait_ns = period_ns / 2;
+		} else {
+			int64_t readable = (int64_t)frame_ring_readable(&slot->ring);
+			int64_t above_half = readable - (int64_t)slot->ring.capacity / 2;
+			wait_ns = above_half * 1000000000LL / engine->device.rate;
+		}
+		if (wait_ns < sleep_ns)
+			sleep_ns = wait_ns;
+	}
+	return sleep_ns < FEEDER_MIN_SLEEP_MS * 1000000LL ? FEEDER_MIN_SLEEP_MS * 1000000L
+							  : (long)sleep_ns;
+}
+
 static void *feeder_thread_main(void *arg)
 {
 	struct playout *engine = arg;
 	for (;;) {
-		pthread_mutex_lock(&engine->feeder_lock);
-		int stop = engine->feeder_stop;
-		pthread_mutex_unlock(&engine->feeder_lock);
-		if (stop)
+		if (atomic_load(&engine->feeder_stop))
 			break;
 		int worked = 0;
 		for (int i = 0; i < ENGINE_SLOTS; i++) {
@@ -95,7 +127,7 @@ static void *feeder_thread_main(void *arg)
 				if (frame_ring_writable(&slot->ring) == 0 ||
 				    atomic_load(&slot->source_ended) ||
 				    frame_ring_readable(&slot->ring) >= (slot->cue.live
-					? (uint64_t)engine->device.period_frames
+					? 2 * (uint64_t)engine->live_chunk_frames
 					: (uint64_t)engine->device.rate / 4)) {
 					atomic_store_explicit(&slot->state, SLOT_READY,
 							      memory_order_release);
@@ -122,17 +154,14 @@ static void *feeder_thread_main(void *arg)
 		}
 		if (worked)
 			continue;
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += FEEDER_SLEEP_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
+		long sleep_ns = feeder_sleep_ns(engine);
+		struct timespec timeout = { sleep_ns / 1000000000L, sleep_ns % 1000000000L };
+		struct pollfd wake = { .fd = engine->feed_fd, .events = POLLIN };
+		if (ppoll(&wake, 1, &timeout, NULL) > 0) {
+			uint64_t counter;
+			ssize_t ignored = read(engine->feed_fd, &counter, sizeof counter);
+			(void)ignored;
 		}
-		pthread_mutex_lock(&engine->feeder_lock);
-		if (!engine->feeder_stop)
-			pthread_cond_timedwait(&engine->feeder_wake, &engine->feeder_lock, &until);
-		pthread_mutex_unlock(&engine->feeder_lock);
 	}
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		close_source(&engine->slots[i]);
@@ -141,11 +170,18 @@ static void *feeder_thread_main(void *arg)
 	return NULL;
 }
 
-static void wake_feeder(struct playout *engine)
+void engine_wake_feeder(struct playout *engine)
 {
-	pthread_mutex_lock(&engine->feeder_lock);
-	pthread_cond_signal(&engine->feeder_wake);
-	pthread_mutex_unlock(&engine->feeder_lock);
+	uint64_t one = 1;
+	ssize_t ignored = write(engine->feed_fd, &one, sizeof one);
+	(void)ignored;
+}
+
+static void stop_feeder(struct playout *engine)
+{
+	atomic_store(&engine->feeder_stop, 1);
+	engine_wake_feeder(engine);
+	pthread_join(engine->feeder_thread, NULL);
 }
 
 static int start_output_thread(struct playout *engine)
@@ -183,10 +219,10 @@ static void free_engine(struct playout *engine)
 		close(engine->event_fd);
 	if (engine->wake_fd >= 0)
 		close(engine->wake_fd);
+	if (engine->feed_fd >= 0)
+		close(engine->feed_fd);
 	alsa_device_close(&engine->device);
 	pthread_mutex_destroy(&engine->control_lock);
-	pthread_mutex_destroy(&engine->feeder_lock);
-	pthread_cond_destroy(&engine->feeder_wake);
 	free(engine);
 }
 
@@ -202,14 +238,16 @@ int playout_open(struct playout **out, const struct playout_config *config,
 	engine->config = *config;
 	engine->event_fd = -1;
 	engine->wake_fd = -1;
+	engine->feed_fd = -1;
 	pthread_mutex_init(&engine->control_lock, NULL);
-	pthread_mutex_init(&engine->feeder_lock, NULL);
-	pthread_cond_init(&engine->feeder_wake, NULL);
 
 	int rc = alsa_device_open(&engine->device, config, 0, error, error_size);
 	if (rc < 0)
 		goto fail;
 	long period = (long)engine->device.period_frames;
+	engine->live_chunk_frames = engine->device.rate * LIVE_CHUNK_MS / 1000;
+	if (engine->live_chunk_frames > period)
+		engine->live_chunk_frames = period;
 	engine->mix = calloc((size_t)period, sizeof(float));
 	engine->fade_frames = engine->device.rate / 200; /* 5 ms */
 	engine->fade = calloc((size_t)engine->fade_frames, sizeof(float));
@@ -235,7 +273,8 @@ int playout_open(struct playout **out, const struct playout_config *config,
 	}
 	engine->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	engine->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (engine->event_fd < 0 || engine->wake_fd < 0) {
+	engine->feed_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (engine->event_fd < 0 || engine->wake_fd < 0 || engine->feed_fd < 0) {
 		rc = -errno;
 		snprintf(error, error_size, "eventfd: %s", strerror(errno));
 		goto fail;
@@ -249,11 +288,7 @@ int playout_open(struct playout **out, const struct playout_config *config,
 	rc = start_output_thread(engine);
 	if (rc < 0) {
 		snprintf(error, error_size, "cannot start the output thread: %s", strerror(-rc));
-		pthread_mutex_lock(&engine->feeder_lock);
-		engine->feeder_stop = 1;
-		pthread_cond_signal(&engine->feeder_wake);
-		pthread_mutex_unlock(&engine->feeder_lock);
-		pthread_join(engine->feeder_thread, NULL);
+		stop_feeder(engine);
 		goto fail;
 	}
 	*out = engine;
@@ -270,11 +305,7 @@ void playout_stop(struct playout *engine)
 	engine->stopped = 1;
 	atomic_store(&engine->output_stop, 1);
 	pthread_join(engine->output_thread, NULL);
-	pthread_mutex_lock(&engine->feeder_lock);
-	engine->feeder_stop = 1;
-	pthread_cond_signal(&engine->feeder_wake);
-	pthread_mutex_unlock(&engine->feeder_lock);
-	pthread_join(engine->feeder_thread, NULL);
+	stop_feeder(engine);
 }
 
 void playout_close(struct playout *engine)
@@ -329,7 +360,7 @@ int playout_cue(struct playout *engine, const struct playout_cue *cue)
 	slot->xruns_at_start = 0;
 	atomic_store_explicit(&slot->state, SLOT_LOADING, memory_order_release);
 	pthread_mutex_unlock(&engine->control_lock);
-	wake_feeder(engine);
+	engine_wake_feeder(engine);
 	return 0;
 }
 
@@ -346,7 +377,7 @@ int playout_abort(struct playout *engine, uint64_t tag)
 		}
 	}
 	pthread_mutex_unlock(&engine->control_lock);
-	wake_feeder(engine);
+	engine_wake_feeder(engine);
 	return found ? 0 : -ENOENT;
 }
 
@@ -356,7 +387,7 @@ void playout_abort_all(struct playout *engine)
 	for (int i = 0; i < ENGINE_SLOTS; i++)
 		atomic_store_explicit(&engine->slots[i].abort_requested, 1, memory_order_release);
 	pthread_mutex_unlock(&engine->control_lock);
-	wake_feeder(engine);
+	engine_wake_feeder(engine);
 }
 
 int playout_event_fd(const struct playout *engine)

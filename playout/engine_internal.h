@@ -25,6 +25,11 @@
 #define ENGINE_SLOTS 16
 #define ENGINE_EVENTS 256
 #define RING_SECONDS 1
+/* While a live input is on air the engine writes it in chunks of this
+ * length and keeps no more than one chunk queued on the device, so the
+ * speaker is heard about two chunks (plus the capture's own latency) late
+ * whatever the device buffer is. */
+#define LIVE_CHUNK_MS 10
 
 enum slot_state { SLOT_FREE, SLOT_LOADING, SLOT_READY, SLOT_PLAYING, SLOT_RELEASE };
 
@@ -69,9 +74,9 @@ struct playout {
 
 	/* feeder thread */
 	pthread_t feeder_thread;
-	pthread_mutex_t feeder_lock;
-	pthread_cond_t feeder_wake;
-	int feeder_stop;               /* under feeder_lock */
+	_Atomic int feeder_stop;
+	int feed_fd;                   /* eventfd: wakes the feeder (control: a cue or
+	                                  an abort; output: a ring on air runs low) */
 
 	/* output thread; its fields are its own except the atomics */
 	pthread_t output_thread;
@@ -82,6 +87,7 @@ struct playout {
 	_Atomic uint64_t on_air_tag;
 	_Atomic int64_t on_air_frames;
 	int64_t written_frames;        /* engine timeline: frames handed to the device */
+	long live_chunk_frames;        /* LIVE_CHUNK_MS, at most a period */
 	float *mix;                    /* period_frames, mono */
 	float *fade;                   /* fade_frames, mono: tail of a cut item */
 	int fade_frames, fade_left, fade_length;
@@ -117,5 +123,8 @@ void alsa_device_convert(const struct alsa_device *device, const float *in,
 /* playout/output.c */
 void *output_thread_main(void *engine);
 void engine_push_event(struct playout *engine, const struct playout_event *event);
+
+/* playout/engine.c: any thread (a write to an eventfd) */
+void engine_wake_feeder(struct playout *engine);
 
 #endif

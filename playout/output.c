@@ -233,6 +233,7 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 	float *out = engine->mix;
 	int64_t frame = clock->first_frame, end = clock->first_frame + frames;
 	struct slot *on_air = *on_air_slot;
+	int ring_low = 0;
 
 	handle_aborts(engine, &on_air, clock);
 	fix_starts(engine, clock, end);
@@ -271,6 +272,9 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 		int64_t got = (int64_t)frame_ring_read(&top->ring, dest, (uint64_t)want);
 		top->frames_played += got;
 		atomic_store(&engine->on_air_frames, top->frames_played);
+		if (!top->cue.live && frame_ring_readable(&top->ring) < top->ring.capacity / 4 &&
+		    !atomic_load_explicit(&top->source_ended, memory_order_acquire))
+			ring_low = 1;
 		if (got < want) {
 			int ended = atomic_load_explicit(&top->source_ended, memory_order_acquire);
 			/* the ring may have been refilled between the read and the check */
@@ -308,26 +312,40 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 	}
 	mix_fade(engine, out, frames);
 	*on_air_slot = on_air;
+	if (ring_low)
+		engine_wake_feeder(engine);  /* sooner than it planned: frames were skipped */
 }
 
-/* An item that must go on air at once (start "now", above what plays), or
- * an item on air that must stop (`loaxa stop`):
- * the frames already handed to the device but not yet played are taken back
- * (snd_pcm_rewind), down to REWIND_SAFETY_MS ahead of the card, as far back as the current
- * item or silence has been on air, so the new one airs a buffer sooner. */
-static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
+/* An item that must go on air at once (start "now"), or at an instant the
+ * device's buffer has already passed (cued less than a buffer ahead), above
+ * what plays; or an item on air that must stop (`loaxa stop`): the frames
+ * already handed to the device but not yet played are taken back
+ * (snd_pcm_rewind), as far as the item needs and no closer than
+ * REWIND_SAFETY_MS to the card, and no further back than the current item
+ * or silence has been on air. `clock` is where the next frame would air. */
+static int rewind_for_urgent(struct playout *engine, struct slot *on_air,
+			     const struct period_clock *clock)
 {
-	struct slot *urgent = NULL;
+	int64_t need = 0;            /* frames to take back */
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *slot = &engine->slots[i];
-		if (atomic_load_explicit(&slot->state, memory_order_acquire) == SLOT_READY &&
-		    !slot->started && !slot->start_fixed && slot->cue.start_realtime_ns == 0 &&
-		    !predecessor_pending(engine, slot) &&
-		    (!on_air || slot->cue.priority > on_air->cue.priority))
-			urgent = slot;
+		if (atomic_load_explicit(&slot->state, memory_order_acquire) != SLOT_READY ||
+		    slot->started || slot->start_fixed || predecessor_pending(engine, slot) ||
+		    (on_air && slot->cue.priority <= on_air->cue.priority))
+			continue;
+		int64_t due_ns = slot->cue.start_realtime_ns;
+		if (due_ns == 0)
+			need = INT64_MAX;
+		else if (due_ns < clock->first_frame_ns) {
+			int64_t behind = ((clock->first_frame_ns - due_ns) * clock->rate +
+					  NS_PER_SECOND - 1) / NS_PER_SECOND;
+			if (behind > need)
+				need = behind;
+		}
 	}
-	if (!urgent && !(on_air && atomic_load_explicit(&on_air->abort_requested,
-						       memory_order_acquire)))
+	if (on_air && atomic_load_explicit(&on_air->abort_requested, memory_order_acquire))
+		need = INT64_MAX;
+	if (need == 0)
 		return 0;
 	snd_pcm_avail(engine->device.pcm);  /* brings the hardware pointer up to date */
 	snd_pcm_sframes_t rewindable = snd_pcm_rewindable(engine->device.pcm);
@@ -335,6 +353,8 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 	int64_t since_change = engine->written_frames - engine->segment_start_frame;
 	if (take > since_change)
 		take = since_change;
+	if (take > need)
+		take = need;
 	if (on_air && take > on_air->frames_played)
 		take = on_air->frames_played;
 	if (take <= 0)
@@ -386,6 +406,17 @@ static int wait_device(struct playout *engine, int timeout_ms)
 	if (revents & POLLERR)
 		return -EIO;
 	return 0;
+}
+
+/* Sleeps timeout_ms, or less if the feeder says an item must air at once. */
+static void wait_wake(struct playout *engine, int timeout_ms)
+{
+	struct pollfd wake = { .fd = engine->wake_fd, .events = POLLIN };
+	if (poll(&wake, 1, timeout_ms) > 0) {
+		uint64_t counter;
+		ssize_t ignored = read(engine->wake_fd, &counter, sizeof counter);
+		(void)ignored;
+	}
 }
 
 static void sleep_ms(int ms)
@@ -519,10 +550,22 @@ void *output_thread_main(void *arg)
 	struct slot *on_air = NULL;
 	long period = (long)engine->device.period_frames;
 
+	/* after a write that left less than a period of room: wait first, then
+	 * read the position once (each device call costs a wakeup's worth) */
+	int wait_first = 0;
 	while (!atomic_load(&engine->output_stop)) {
 		if (!atomic_load(&engine->device_ok)) {
 			reopen_device(engine, -ENODEV);
+			wait_first = 0;
 			continue;
+		}
+		if (wait_first) {
+			wait_first = 0;
+			int rc = wait_device(engine, 100);
+			if (rc < 0) {
+				recover_or_reopen(engine, rc);
+				continue;
+			}
 		}
 		struct period_clock clock;
 		snd_pcm_sframes_t avail = 0;
@@ -531,46 +574,58 @@ void *output_thread_main(void *arg)
 			recover_or_reopen(engine, rc);
 			continue;
 		}
-		if (rewind_for_urgent(engine, on_air)) {
+		if (rewind_for_urgent(engine, on_air, &clock)) {
 			rc = read_position(engine, &clock, &avail);
 			if (rc < 0) {
 				recover_or_reopen(engine, rc);
 				continue;
 			}
 		}
-		if (avail < period) {
-			rc = wait_device(engine, 100);
-			if (rc < 0)
-				recover_or_reopen(engine, rc);
+		long frames = period;
+		int live = on_air && on_air->cue.live;
+		if (live) {
+			/* a live input keeps the device's queue short (LIVE_CHUNK_MS) */
+			frames = engine->live_chunk_frames;
+			int64_t queued = (int64_t)engine->device.buffer_frames - avail;
+			if (queued > frames) {
+				wait_wake(engine, (int)((queued - frames) * 1000 / engine->device.rate) + 1);
+				continue;
+			}
+		}
+		if (avail < frames) {
+			wait_first = 1;
 			continue;
 		}
 		if (engine->keep_places_pending) {
 			engine->keep_places_pending = 0;
 			keep_places(engine, &clock);
 		}
-		render(engine, &on_air, &clock, period);
-		for (long i = 0; i < period; i++)
+		render(engine, &on_air, &clock, frames);
+		for (long i = 0; i < frames; i++)
 			engine->history[(engine->written_frames + i) & (engine->history_frames - 1)] =
 				engine->mix[i];
-		alsa_device_convert(&engine->device, engine->mix, engine->device_buffer, period);
+		alsa_device_convert(&engine->device, engine->mix, engine->device_buffer, frames);
 		long done = 0;
-		while (done < period && !atomic_load(&engine->output_stop)) {
+		int failed = 0;
+		while (done < frames && !atomic_load(&engine->output_stop)) {
 			const char *bytes = engine->device_buffer;
 			snd_pcm_sframes_t n = snd_pcm_writei(
 				engine->device.pcm,
 				bytes + (size_t)done * engine->device.channels * engine->device.sample_bytes,
-				(snd_pcm_uframes_t)(period - done));
+				(snd_pcm_uframes_t)(frames - done));
 			if (n == -EAGAIN) {
 				snd_pcm_wait(engine->device.pcm, 100);
 				continue;
 			}
 			if (n < 0) {
 				recover_or_reopen(engine, (int)n);
+				failed = 1;
 				break;
 			}
 			done += n;
 		}
-		engine->written_frames += period;
+		engine->written_frames += frames;
+		wait_first = !failed && !live && avail - frames < period;
 	}
 	finish(engine, &on_air);
 	return NULL;

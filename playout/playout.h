@@ -23,7 +23,7 @@ struct playout_config {
 	const char *device;     /* ALSA PCM name, e.g. "default", "hw:0", "loaxatest:TAPE=..." */
 	int rate;               /* wanted rate, Hz; the device may choose another (0 = 48000) */
 	int channels;           /* wanted channels (0 = 2) */
-	int period_ms;          /* period length (0 = 25) */
+	int period_ms;          /* period length (0 = 100) */
 	int periods;            /* periods in the device buffer (0 = 4) */
 	int realtime_priority;  /* SCHED_FIFO priority for the output thread; 0 = none */
 };
