@@ -81,6 +81,7 @@ static void release(struct playout *engine, struct slot *slot)
 		atomic_store(&engine->on_air_frames, 0);
 	}
 	atomic_store_explicit(&slot->state, SLOT_RELEASE, memory_order_release);
+	engine_wake_feeder(engine);   /* to close its source and free the slot */
 }
 
 /* Is the slot this one waits for still to come or on air? */
@@ -403,8 +404,20 @@ static int wait_device(struct playout *engine, int timeout_ms)
 	int rc = snd_pcm_poll_descriptors_revents(pcm, engine->wait_fds, (unsigned)count, &revents);
 	if (rc < 0)
 		return rc;
-	if (revents & POLLERR)
-		return -EIO;
+	if (revents & POLLERR) {
+		/* an underrun or a suspend is recovered in place; only a card
+		 * that is gone is reopened */
+		switch (snd_pcm_state(pcm)) {
+		case SND_PCM_STATE_XRUN:
+			return -EPIPE;
+		case SND_PCM_STATE_SUSPENDED:
+			return -ESTRPIPE;
+		case SND_PCM_STATE_DISCONNECTED:
+			return -ENODEV;
+		default:
+			return -EIO;
+		}
+	}
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The station left running: an event added by another process while it runs
 # airs on time; a sound card that fails mid-item and comes back costs only
-# the gap (the item keeps its place on the clock); an airing whose time passed
+# the gap (the item keeps its place on the clock); an underrun is recovered
+# in place and counted on the item's row; an airing whose time passed
 # while the station was stopped is logged missed, not aired late.
 source "$(dirname "$0")/lib.sh"
 
@@ -28,10 +29,26 @@ error_ms=$(sqlite3 "$DB" "SELECT (started_ns - scheduled_ns) / 1e6 FROM as_run W
 echo "  measured: live-added event start error $error_ms ms (as-run)"
 check "it started on its second ($error_ms ms)" within "$error_ms" 0 20
 
+now_ns() { date +%s%N; }
+
+# 2a. An underrun: the station is stopped (SIGSTOP) for 0.6 s, longer than
+# the device's buffer, 1 s into a 4 s item. The card underruns; the station
+# recovers it in place (not as a lost card) and counts it on the item's row.
+underrun=$(( $(date +%s) + 3 ))
+event=$("$LOAXA" schedule add --date "$(day $underrun)" --at "$(at $underrun)" --media "$long" --title "through an underrun")
+while [ "$(now_ns)" -lt $(( (underrun + 1) * 1000000000 )) ]; do sleep 0.01; done
+kill -STOP "$SERVE_PID"
+sleep 0.6
+kill -CONT "$SERVE_PID"
+check "the item ends after the underrun" wait_for 10 row_is "$event" played
+xruns=$(sqlite3 "$DB" "SELECT xruns FROM as_run WHERE event_id = $event")
+check "its row counts the underrun ($xruns)" test "${xruns:-0}" -ge 1
+check "the underrun was recovered in place, the card not reopened" \
+	test "$(grep -c "sound device failed" "$WORK/serve.log")" -eq 0
+
 # 2. The card fails 1.0 s into a 4 s item for about 1 s, then comes back.
 faulty=$(( $(date +%s) + 3 ))
 event=$("$LOAXA" schedule add --date "$(day $faulty)" --at "$(at $faulty)" --media "$long" --title "through a fault")
-now_ns() { date +%s%N; }
 while [ "$(now_ns)" -lt $(( (faulty + 1) * 1000000000 )) ]; do sleep 0.01; done
 touch "$FAULT"
 sleep 1
@@ -53,8 +70,9 @@ check "serve stops cleanly (exit $rc)" test "$rc" -eq 0
 "$TAPETOOL" segments "$TAPE"
 python3 - "$WORK/segments.json" "$faulty" <<'PYTHON' >"$WORK/fault"
 import json, sys
-segments = [s for s in json.load(open(sys.argv[1])) if abs(s["freq_hz"] - 900) < 20]
 start = int(sys.argv[2]) * 1e9
+segments = [s for s in json.load(open(sys.argv[1]))
+            if abs(s["freq_hz"] - 900) < 20 and s["start_realtime_ns"] > start - 1e9]
 end = start + 4e9
 aired = sum(s["duration_ms"] for s in segments)
 first = (segments[0]["start_realtime_ns"] - start) / 1e6 if segments else 1e9
