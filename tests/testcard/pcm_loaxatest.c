@@ -11,6 +11,8 @@
  * and its frame k in slot s + k; frames whose slot has begun are "consumed".
  * All arithmetic is exact in int64 nanoseconds and frames (seconds and
  * remainder split, no floating point), so there is no drift over hours.
+ * With SPEED=n the card's monotonic clock runs n times as fast from the
+ * instant it was opened (card_now_ns); everything above holds on that clock.
  *
  * Data. ioplug's pseudo-mmap mode (mmap_rw = 1) keeps the application's
  * written-but-unconsumed frames in ioplug's own ring buffer, for RW and MMAP
@@ -18,7 +20,8 @@
  * application next calls into the PCM (pointer, poll and stop paths), never
  * when written; so frames dropped or rewound before their slot began never
  * reach the tape. (Frames that aired after the application's last call are
- * recorded at its next call, or missing if it is killed.) The hardware pointer reported to ioplug is exactly the
+ * recorded at its next call, or missing if it is killed.) Chunks of digital
+ * silence are not written: the file keeps holes there, which read as zeros. The hardware pointer reported to ioplug is exactly the
  * consumed count (modulo boundary: SND_PCM_IOPLUG_FLAG_BOUNDARY_WA).
  *
  * Underrun. When the clock passes the last written frame of a running stream,
@@ -112,6 +115,8 @@ struct loaxatest {
 	unsigned int config_rate;	/* 0 = any */
 	unsigned int config_channels;	/* 0 = any */
 	snd_pcm_format_t config_format;	/* SND_PCM_FORMAT_UNKNOWN = any */
+	int64_t speed;			/* SPEED: the clock runs this many times as fast */
+	int64_t speed_anchor_ns;	/* CLOCK_MONOTONIC at open: where both clocks agree */
 	int timer_fd;			/* the poll descriptor */
 	int64_t timer_armed_ns;	/* what the timer is set to: an instant, or
 					   TIMER_AT_ONCE / TIMER_DISARMED; 0 = unknown */
@@ -158,6 +163,30 @@ static int64_t clock_ns(clockid_t clock_id)
 
 	clock_gettime(clock_id, &now);
 	return (int64_t)now.tv_sec * NS_PER_SECOND + now.tv_nsec;
+}
+
+/*
+ * The card's clock: CLOCK_MONOTONIC, or with SPEED=n a clock running n times
+ * as fast from the instant the card was opened, for running hours of
+ * timetable in minutes. Every instant the card keeps is on this clock; the
+ * timer is armed on the real one.
+ */
+static int64_t card_now_ns(const struct loaxatest *card)
+{
+	int64_t now_ns = clock_ns(CLOCK_MONOTONIC);
+
+	if (card->speed <= 1)
+		return now_ns;
+	return card->speed_anchor_ns + (now_ns - card->speed_anchor_ns) * card->speed;
+}
+
+/* The real monotonic instant at which the card's clock shows card_ns (not before). */
+static int64_t card_real_ns(const struct loaxatest *card, int64_t card_ns)
+{
+	if (card->speed <= 1)
+		return card_ns;
+	return card->speed_anchor_ns +
+	       (card_ns - card->speed_anchor_ns + card->speed - 1) / card->speed;
 }
 
 /* Number of frame slots begun after elapsed_ns: ceil(elapsed_ns * rate / 1e9). */
@@ -261,6 +290,20 @@ static void tape_write_header(struct loaxatest *card)
 	put_u32_le(header + 40, data_size);
 	if (write_all_at(card->tape_fd, header, sizeof(header), 0) < 0)
 		report_tape_error(card, "write the header of");
+	/* silence at the end was not written (see tape_record): the file is
+	 * extended over it, which leaves a hole that reads as zeros */
+	struct stat status;
+	off_t length = TAPE_HEADER_BYTES + (off_t)data_bytes;
+	if (fstat(card->tape_fd, &status) == 0 && status.st_size < length &&
+	    ftruncate(card->tape_fd, length) < 0)
+		report_tape_error(card, "extend");
+}
+
+/* Digital silence is not written to the tape: the file keeps a hole there,
+ * which reads as zeros, so hours of a quiet station take no disk. */
+static bool all_zero(const unsigned char *bytes, size_t length)
+{
+	return length == 0 || (bytes[0] == 0 && memcmp(bytes, bytes + 1, length - 1) == 0);
 }
 
 static void read_boot_id(char *boot_id, size_t size)
@@ -389,14 +432,16 @@ static bool tape_header_matches(int fd, const struct tape_format *format)
 /* Sets the first start's instant as the tape origin and begins the tape. */
 static void tape_set_origin(struct loaxatest *card, int64_t start_monotonic_ns)
 {
-	int64_t before_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t before_ns = card_now_ns(card);
 	int64_t realtime_ns = clock_ns(CLOCK_REALTIME);
-	int64_t after_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t after_ns = card_now_ns(card);
 
 	card->has_origin = true;
 	card->tape_format = card->stream_format;
 	card->origin_monotonic_ns = start_monotonic_ns;
-	card->origin_realtime_ns = realtime_ns - ((before_ns + after_ns) / 2 - start_monotonic_ns);
+	/* (with SPEED, the real instant of the origin; the frames then run fast) */
+	card->origin_realtime_ns = realtime_ns - ((before_ns + after_ns) / 2 - start_monotonic_ns) /
+						 (card->speed > 1 ? card->speed : 1);
 	card->tape_end_frame = 0;
 	tape_write_header(card);
 	card->last_header_update_ns = start_monotonic_ns;
@@ -425,7 +470,8 @@ static void tape_record(struct loaxatest *card, snd_pcm_ioplug_t *io, uint64_t u
 
 		if (chunk > card->buffer_frames - ring_offset)
 			chunk = card->buffer_frames - ring_offset;
-		if (write_all_at(card->tape_fd, ring + ring_offset * card->frame_bytes,
+		if (!all_zero(ring + ring_offset * card->frame_bytes, chunk * card->frame_bytes) &&
+		    write_all_at(card->tape_fd, ring + ring_offset * card->frame_bytes,
 				 chunk * card->frame_bytes,
 				 TAPE_HEADER_BYTES + (off_t)tape_frame * card->frame_bytes) < 0)
 			report_tape_error(card, "write");
@@ -434,7 +480,7 @@ static void tape_record(struct loaxatest *card, snd_pcm_ioplug_t *io, uint64_t u
 	end_frame = (uint64_t)card->stream_start_tape_frame + card->consumed_frames;
 	if (end_frame > card->tape_end_frame)
 		card->tape_end_frame = end_frame;
-	if (now_ns - card->last_header_update_ns >= HEADER_UPDATE_INTERVAL_NS) {
+	if (now_ns - card->last_header_update_ns >= HEADER_UPDATE_INTERVAL_NS * card->speed) {
 		tape_write_header(card);
 		card->last_header_update_ns = now_ns;
 	}
@@ -484,7 +530,7 @@ static bool fail_file_present(struct loaxatest *card, int64_t now_ns)
 {
 	if (!card->fail_path)
 		return false;
-	if (card->last_fail_check_ns == 0 || now_ns - card->last_fail_check_ns >= FAIL_CHECK_INTERVAL_NS) {
+	if (card->last_fail_check_ns == 0 || now_ns - card->last_fail_check_ns >= FAIL_CHECK_INTERVAL_NS * card->speed) {
 		card->fail_present = access(card->fail_path, F_OK) == 0;
 		card->last_fail_check_ns = now_ns;
 	}
@@ -561,8 +607,8 @@ static void card_arm_timer(struct loaxatest *card, snd_pcm_state_t state, uint64
 	/* With fault injection, waiters also wake every 5 ms to notice an unplug,
 	 * as the kernel wakes them when a USB card goes away. */
 	if (card->fail_path && !card->disconnected && state != SND_PCM_STATE_SETUP &&
-	    state != SND_PCM_STATE_OPEN && (wake_ns < 0 || wake_ns > now_ns + FAIL_CHECK_INTERVAL_NS))
-		wake_ns = now_ns + FAIL_CHECK_INTERVAL_NS;
+	    state != SND_PCM_STATE_OPEN && (wake_ns < 0 || wake_ns > now_ns + FAIL_CHECK_INTERVAL_NS * card->speed))
+		wake_ns = now_ns + FAIL_CHECK_INTERVAL_NS * card->speed;
 	/* The timer is never read, only set again; setting it to what it already
 	 * is (readable at once, disarmed, or the same instant) is skipped, since a
 	 * syscall on every pointer update would cost the program under test. */
@@ -573,8 +619,10 @@ static void card_arm_timer(struct loaxatest *card, snd_pcm_state_t state, uint64
 	if (wake_ns < 0) {
 		timer.it_value.tv_nsec = 0;			/* disarmed */
 	} else if (wake_ns > now_ns) {
-		timer.it_value.tv_sec = wake_ns / NS_PER_SECOND;
-		timer.it_value.tv_nsec = wake_ns % NS_PER_SECOND;
+		int64_t real_ns = card_real_ns(card, wake_ns);
+
+		timer.it_value.tv_sec = real_ns / NS_PER_SECOND;
+		timer.it_value.tv_nsec = real_ns % NS_PER_SECOND;
 	}
 	timerfd_settime(card->timer_fd, TFD_TIMER_ABSTIME, &timer, NULL);
 }
@@ -582,7 +630,7 @@ static void card_arm_timer(struct loaxatest *card, snd_pcm_state_t state, uint64
 static snd_pcm_sframes_t loaxatest_pointer(snd_pcm_ioplug_t *io)
 {
 	struct loaxatest *card = io->private_data;
-	int64_t now_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t now_ns = card_now_ns(card);
 	snd_pcm_state_t state = io->state;
 	snd_pcm_sframes_t result;
 	uint64_t written;
@@ -677,7 +725,7 @@ static int loaxatest_delay(snd_pcm_ioplug_t *io, snd_pcm_sframes_t *delay)
 static int loaxatest_start(snd_pcm_ioplug_t *io)
 {
 	struct loaxatest *card = io->private_data;
-	int64_t now_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t now_ns = card_now_ns(card);
 	int err = 0;
 
 	pthread_mutex_lock(&card->lock);
@@ -706,7 +754,7 @@ out:
 static int loaxatest_stop(snd_pcm_ioplug_t *io)
 {
 	struct loaxatest *card = io->private_data;
-	int64_t now_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t now_ns = card_now_ns(card);
 
 	pthread_mutex_lock(&card->lock);
 	if (card->running) {
@@ -725,7 +773,7 @@ static int loaxatest_stop(snd_pcm_ioplug_t *io)
 static int loaxatest_pause(snd_pcm_ioplug_t *io, int enable)
 {
 	struct loaxatest *card = io->private_data;
-	int64_t now_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t now_ns = card_now_ns(card);
 	uint64_t written;
 
 	pthread_mutex_lock(&card->lock);
@@ -752,7 +800,7 @@ static int loaxatest_pause(snd_pcm_ioplug_t *io, int enable)
 static int loaxatest_prepare(snd_pcm_ioplug_t *io)
 {
 	struct loaxatest *card = io->private_data;
-	int64_t now_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t now_ns = card_now_ns(card);
 	int err = 0;
 
 	pthread_mutex_lock(&card->lock);
@@ -783,7 +831,7 @@ static snd_pcm_sframes_t loaxatest_transfer(snd_pcm_ioplug_t *io,
 					    snd_pcm_uframes_t offset, snd_pcm_uframes_t size)
 {
 	struct loaxatest *card = io->private_data;
-	int64_t now_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t now_ns = card_now_ns(card);
 	snd_pcm_sframes_t result = (snd_pcm_sframes_t)size;
 
 	(void)areas;
@@ -874,7 +922,7 @@ static int loaxatest_poll_descriptors(snd_pcm_ioplug_t *io, struct pollfd *descr
 				      unsigned int space)
 {
 	struct loaxatest *card = io->private_data;
-	int64_t now_ns = clock_ns(CLOCK_MONOTONIC);
+	int64_t now_ns = card_now_ns(card);
 
 	if (space < 1)
 		return 0;
@@ -910,7 +958,7 @@ static int loaxatest_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *descripto
 	pthread_mutex_lock(&card->lock);
 	avail_min = card->avail_min_frames;
 	card_arm_timer(card, state, card->configured ? written_frames(card, io) : UINT64_MAX,
-		       clock_ns(CLOCK_MONOTONIC));
+		       card_now_ns(card));
 	pthread_mutex_unlock(&card->lock);
 	switch (state) {
 	case SND_PCM_STATE_XRUN:
@@ -975,7 +1023,7 @@ static int loaxatest_close(snd_pcm_ioplug_t *io)
 	card->running = false;
 	if (card->has_origin) {
 		/* The tape runs until the card is closed: silence to now. */
-		int64_t end_frame = frames_begun_after_ns(clock_ns(CLOCK_MONOTONIC) -
+		int64_t end_frame = frames_begun_after_ns(card_now_ns(card) -
 							  card->origin_monotonic_ns,
 							  card->tape_format.rate);
 
@@ -1103,7 +1151,7 @@ static int card_open_tape(struct loaxatest *card)
 			card->tape_end_frame = (uint64_t)(status.st_size - TAPE_HEADER_BYTES) / frame_bytes;
 			card->xruns = info.xruns;
 			card->starts = info.starts;
-			card->last_header_update_ns = clock_ns(CLOCK_MONOTONIC);
+			card->last_header_update_ns = card_now_ns(card);
 			return card_set_constraints(card, info.format.rate, info.format.channels,
 						    info.format.format);
 		}
@@ -1169,6 +1217,10 @@ static int parse_config(struct loaxatest *card, snd_config_t *conf)
 			    number > MAX_CHANNELS)
 				goto invalid;
 			card->config_channels = (unsigned int)number;
+		} else if (strcmp(id, "speed") == 0) {
+			if (snd_config_get_integer(node, &number) < 0 || number < 1 || number > 10000)
+				goto invalid;
+			card->speed = number;
 		} else if (strcmp(id, "append") == 0) {
 			int value = snd_config_get_bool(node);
 
@@ -1177,7 +1229,7 @@ static int parse_config(struct loaxatest *card, snd_config_t *conf)
 			card->append = value;
 		} else {
 			SNDERR("loaxatest: unknown field %s (known: tape rate channels format "
-			       "append fail)", id);
+			       "append fail speed)", id);
 			return -EINVAL;
 		}
 		continue;
@@ -1187,6 +1239,11 @@ invalid:
 	}
 	if (!tape[0]) {
 		SNDERR("loaxatest: tape must name a file");
+		return -EINVAL;
+	}
+	if (card->append && card->speed > 1) {
+		SNDERR("loaxatest: append places a tape by the wall clock, which a fast card "
+		       "does not keep; use one or the other");
 		return -EINVAL;
 	}
 	card->tape_path = strdup(tape);
@@ -1218,6 +1275,8 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loaxatest)
 	card->tape_fd = -1;
 	card->timer_fd = -1;
 	card->config_format = SND_PCM_FORMAT_UNKNOWN;
+	card->speed = 1;
+	card->speed_anchor_ns = clock_ns(CLOCK_MONOTONIC);
 	pthread_mutex_init(&card->lock, NULL);
 
 	err = parse_config(card, conf);

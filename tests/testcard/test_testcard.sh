@@ -143,6 +143,25 @@ end_ns=$(now_ns)
 expect_near "wall time of the 2 s aplay" "$(ms_between "$start_ns" "$end_ns")" 2000 200 ms
 expect_near "2 s segment length" "$(segment_value "$tape" 0 duration_ms)" 2000 5 ms
 
+echo "== SPEED=20: 2 s of tone and 8 s of silence in a twentieth of the time"
+tape=$WORK/speed.wav
+sox -D -n -r 48000 -c 2 -b 16 "$WORK/tone_then_silence.wav" synth 2 sine 440 vol 0.5 pad 0 8
+start_ns=$(now_ns)
+play "loaxatest:TAPE=$tape,SPEED=20" "$WORK/tone_then_silence.wav" || fail "aplay at SPEED=20"
+end_ns=$(now_ns)
+expect_near "wall time of 10 s played at SPEED=20" "$(ms_between "$start_ns" "$end_ns")" 500 150 ms
+expect_near "2 s segment length at SPEED=20" "$(segment_value "$tape" 0 duration_ms)" 2000 5 ms
+expect_near "440 Hz at SPEED=20" "$(segment_value "$tape" 0 freq_hz)" 440 5 Hz
+expect_near "the tape holds the whole 10 s" "$(value frames "$(timeout 10 "$TAPETOOL" info "$tape")")" 480000 9600 frames
+# silence is a hole in the file: 8 s of it take no disk (sox -D: no dither,
+# so the silence is digital zeros)
+expect_near "disk blocks of the tape (KiB): the tone's 375 only" "$(du -k "$tape" | cut -f1)" 400 100 KiB
+if play "loaxatest:TAPE=$tape,SPEED=20,APPEND=true" "$WORK/tone2s.wav" 2>"$WORK/speed.err"; then
+	fail "SPEED with APPEND accepted"
+else
+	pass "SPEED with APPEND refused: $(grep -o 'append places.*' "$WORK/speed.err" | head -1)"
+fi
+
 echo "== any format: 2 s of 44.1 kHz mono (aplay pads its last period with silence)"
 tape=$WORK/mono.wav
 play "loaxatest:TAPE=$tape" "$WORK/mono44100.wav" || fail "aplay 44.1 kHz mono"
