@@ -7,8 +7,9 @@
  * is primed, and closes sources of RELEASEd slots; the output thread
  * (output.c) plays READY/PLAYING slots. The feeder sleeps on feed_fd until
  * a ring on air would be half empty (feeder_sleep_ns); the control thread
- * wakes it for cues and aborts, the output thread when a ring on air runs
- * low sooner than that (frames skipped after a device gap).
+ * wakes it for cues and aborts, the output thread when it releases a slot
+ * or a ring on air runs low sooner than planned (frames skipped after a
+ * device gap).
  * Stopping: playout_close sets output_stop, joins the output thread (which
  * fades and drains), then stops and joins the feeder, which closes every
  * source still held.
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "playout/clock.h"
 #include "playout/engine_internal.h"
 
 #define FEEDER_CHUNK_FRAMES 4096
@@ -77,14 +79,14 @@ static int feed(struct slot *slot)
 	return worked;
 }
 
-/* How long the feeder may sleep: until the ring of an item on air is half
- * empty (the rings hold a second or more, so it wakes about twice a second
- * per item), at most FEEDER_MAX_SLEEP_MS so released slots are soon free
- * again, and half a live chunk while a live input is cued, whose source has
- * little to give at a time. New cues and aborts wake it at once. */
+/* How long the feeder may sleep, in real time: until the ring of an item on
+ * air is half empty (the rings hold a second or more, so it wakes about
+ * twice a second per item), half a live chunk while a live input is cued,
+ * whose source has little to give at a time, and at most
+ * FEEDER_MAX_SLEEP_MS. Cues, aborts and released slots wake it at once. */
 static long feeder_sleep_ns(struct playout *engine)
 {
-	int64_t sleep_ns = FEEDER_MAX_SLEEP_MS * 1000000LL;
+	int64_t sleep_ns = INT64_MAX;   /* station time, until converted below */
 	int64_t period_ns = (int64_t)engine->device.period_frames * 1000000000LL /
 			    engine->device.rate;
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
@@ -106,6 +108,10 @@ static long feeder_sleep_ns(struct playout *engine)
 		if (wait_ns < sleep_ns)
 			sleep_ns = wait_ns;
 	}
+	if (sleep_ns != INT64_MAX)
+		sleep_ns = station_clock_real_ns(sleep_ns);   /* a test clock may run fast */
+	if (sleep_ns > FEEDER_MAX_SLEEP_MS * 1000000LL)
+		sleep_ns = FEEDER_MAX_SLEEP_MS * 1000000LL;
 	return sleep_ns < FEEDER_MIN_SLEEP_MS * 1000000LL ? FEEDER_MIN_SLEEP_MS * 1000000L
 							  : (long)sleep_ns;
 }
@@ -256,7 +262,11 @@ int playout_open(struct playout **out, const struct playout_config *config,
 	engine->history_frames = (int64_t)power_of_two_at_least(engine->device.buffer_frames +
 								 2 * (uint64_t)period);
 	engine->history = calloc((size_t)engine->history_frames, sizeof(float));
-	uint64_t capacity = power_of_two_at_least((uint64_t)engine->device.rate * RING_SECONDS);
+	/* on a test clock running n times as fast, rings hold n / 10 times as
+	 * much, so they still last 100 ms of real time */
+	int64_t ring_scale = station_clock_speed() > 10 ? station_clock_speed() / 10 : 1;
+	uint64_t capacity = power_of_two_at_least((uint64_t)engine->device.rate * RING_SECONDS *
+						  (uint64_t)ring_scale);
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct frame_ring *ring = &engine->slots[i].ring;
 		ring->capacity = capacity;

@@ -94,6 +94,7 @@ int sched_serve(struct sched_config *config)
 		log_message(LOG_ERROR, "signalfd: %s", strerror(errno));
 		goto done;
 	}
+	station_clock_refresh();
 	if (tt_open(&station.tt, config->db_path, TT_OPEN_EXISTING) < 0) {
 		log_message(LOG_ERROR, "%s", tt_error(station.tt));
 		goto done;
@@ -137,8 +138,10 @@ int sched_serve(struct sched_config *config)
 			{ .fd = playout_event_fd(station.playout), .events = POLLIN },
 		};
 		int control_count = control_poll_fds(station.control, fds + 2, 1 + CONTROL_MAX_CLIENTS);
-		/* wake at each whole second, so edits are seen within one */
-		int timeout_ms = 1000 - (int)((station_now_ns() / NS_PER_MS) % 1000);
+		/* wake at each whole second, so edits are seen within one (on a
+		 * test clock running fast, that second is shorter) */
+		int64_t to_second_ns = NS_PER_SECOND - station_now_ns() % NS_PER_SECOND;
+		int timeout_ms = (int)(station_clock_real_ns(to_second_ns) / NS_PER_MS) + 1;
 		if (poll(fds, (nfds_t)(2 + control_count), timeout_ms) < 0 && errno != EINTR) {
 			log_message(LOG_ERROR, "poll: %s", strerror(errno));
 			break;
