@@ -6,7 +6,7 @@ DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 
-PKGS = alsa sndfile libmpg123 sqlite3 soxr libebur128 libcrypto libcjson
+PKGS = alsa sndfile libmpg123 sqlite3 soxr libebur128 libmd libcjson
 CC ?= cc
 CFLAGS ?= -O2 -g
 # Messages are cut to their buffers on purpose (snprintf), hence no -Wformat-truncation.
@@ -117,7 +117,7 @@ bench: all
 # builds it and tests/run-tests.sh runs it for 30 s; docs/media.md has the
 # long run. Without clang, `make fuzz` says so and the run is skipped.
 FUZZ_CC ?= clang
-FUZZ_PKGS = sndfile libmpg123 soxr libcrypto
+FUZZ_PKGS = sndfile libmpg123 soxr libmd
 FUZZ_SRC = tests/fuzz/fuzz_import.c $(wildcard media/*.c)
 .PHONY: fuzz
 fuzz:

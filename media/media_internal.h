@@ -146,7 +146,7 @@ void media_meter_free(struct media_meter *meter);
 
 /* SHA-256 over a sequence of byte ranges. */
 struct media_sha256 {
-	void *ctx; /* EVP_MD_CTX */
+	void *ctx; /* SHA2_CTX (libmd) */
 };
 int media_sha256_init(struct media_sha256 *hash);
 int media_sha256_update(struct media_sha256 *hash, const void *bytes, size_t size);
