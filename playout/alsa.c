@@ -1,7 +1,6 @@
 /* The ALSA device: opening with a format the card accepts, conversion from
  * the engine's float frames, and the one recovery function. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -137,29 +136,43 @@ static inline float clamp_sample(float value)
 }
 
 /* The engine mixes one channel (commune loudspeaker networks are mono); it
- * goes to every channel of the device. */
+ * goes to every channel of the device. Each sample is converted once per
+ * frame; 32- and 24-bit formats carry 24 significant bits (a float's own
+ * precision), so one float multiply serves them all. */
+/* Rounds to the nearest integer (halves away from zero): inline, where
+ * lrintf is a library call per sample. `value` is within the format's range. */
+static inline int32_t round_sample(float value)
+{
+	return (int32_t)(value + (value >= 0.0f ? 0.5f : -0.5f));
+}
+
+#define FAN_OUT(type, expression)                                            \
+	do {                                                                 \
+		type *dest = out;                                            \
+		for (long i = 0; i < frames; i++) {                          \
+			float sample = clamp_sample(mono[i]);                \
+			type value = (expression);                           \
+			for (int c = 0; c < channels; c++)                   \
+				*dest++ = value;                             \
+		}                                                            \
+	} while (0)
+
 void alsa_device_convert(const struct alsa_device *device, const float *mono, void *out,
 			 long frames)
 {
 	int channels = device->channels;
-	for (long i = 0; i < frames; i++) {
-		float sample = clamp_sample(mono[i]);
-		for (int c = 0; c < channels; c++) {
-			long k = i * channels + c;
-			switch (device->format) {
-			case SND_PCM_FORMAT_S16_LE:
-				((int16_t *)out)[k] = (int16_t)lrintf(sample * 32767.0f);
-				break;
-			case SND_PCM_FORMAT_S32_LE:
-				((int32_t *)out)[k] = (int32_t)lrint((double)sample * 2147483647.0);
-				break;
-			case SND_PCM_FORMAT_S24_LE:
-				((int32_t *)out)[k] = (int32_t)lrintf(sample * 8388607.0f);
-				break;
-			default:
-				((float *)out)[k] = sample;
-				break;
-			}
-		}
+	switch (device->format) {
+	case SND_PCM_FORMAT_S16_LE:
+		FAN_OUT(int16_t, (int16_t)round_sample(sample * 32767.0f));
+		break;
+	case SND_PCM_FORMAT_S32_LE:
+		FAN_OUT(int32_t, (int32_t)((uint32_t)round_sample(sample * 8388607.0f) << 8));
+		break;
+	case SND_PCM_FORMAT_S24_LE:
+		FAN_OUT(int32_t, round_sample(sample * 8388607.0f));
+		break;
+	default:
+		FAN_OUT(float, sample);
+		break;
 	}
 }
