@@ -452,5 +452,13 @@ void plan(struct station *station)
 		station->last_heartbeat_ns = now;
 		if (tt_state_set(station->tt, "last_alive_ns", now) < 0)
 			log_message(LOG_ERROR, "%s", tt_error(station->tt));
+		/* the row of what is on air says how far it got, in case the
+		 * station dies before its end */
+		struct playout_status device;
+		playout_get_status(station->playout, &device);
+		struct in_flight *f = find_in_flight(station, device.on_air_tag);
+		if (device.on_air_tag && f && f->run.id > 0 &&
+		    tt_run_progress(station->tt, f->run.id, device.on_air_frames) < 0)
+			log_message(LOG_ERROR, "%s", tt_error(station->tt));
 	}
 }

@@ -84,6 +84,17 @@ int tt_run_finish(struct tt *tt, const struct tt_run *run)
 	return run_alone(tt, stmt, "writing the as-run log");
 }
 
+int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played)
+{
+	sqlite3_stmt *stmt = tt_prepare(tt, "UPDATE as_run SET frames_played = ?"
+					    " WHERE id = ? AND status = 'playing'");
+	if (!stmt)
+		return TT_ERR_DB;
+	sqlite3_bind_int64(stmt, 1, frames_played);
+	sqlite3_bind_int64(stmt, 2, id);
+	return run_alone(tt, stmt, "writing the as-run log");
+}
+
 int tt_run_close_stale(struct tt *tt, int64_t now_ns)
 {
 	sqlite3_stmt *stmt = tt_prepare(tt,

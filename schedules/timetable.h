@@ -312,6 +312,9 @@ struct tt_run {
 int tt_run_begin(struct tt *tt, struct tt_run *run);
 /* Updates ended_ns, frames_played, status, xruns, detail of row run->id. */
 int tt_run_finish(struct tt *tt, const struct tt_run *run);
+/* Brings a row still "playing" up to date: how many frames have aired, so
+ * a crash loses at most the time since. */
+int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played);
 /* Rows left "playing" by a process that died become "interrupted"; returns
  * how many (≥ 0). */
 int tt_run_close_stale(struct tt *tt, int64_t now_ns);

@@ -2,15 +2,18 @@
 # The station left running: an event added by another process while it runs
 # airs on time; a sound card that fails mid-item and comes back costs only
 # the gap (the item keeps its place on the clock); an underrun is recovered
-# in place and counted on the item's row; an airing whose time passed
+# in place and counted on the item's row; the row of an item on air is kept
+# up to date, so a crash loses little of it; an airing whose time passed
 # while the station was stopped is logged missed, not aired late.
 source "$(dirname "$0")/lib.sh"
 
 sox -n -r 48000 -c 1 -b 16 "$WORK/a.wav" synth 1.0 sine 600 vol 0.5
 sox -n -r 48000 -c 1 -b 16 "$WORK/long.wav" synth 4.0 sine 900 vol 0.5
+sox -n -r 48000 -c 1 -b 16 "$WORK/longer.wav" synth 14.0 sine 800 vol 0.5
 "$LOAXA" init >/dev/null
 a=$("$LOAXA" media import "$WORK/a.wav" 2>/dev/null)
 long=$("$LOAXA" media import "$WORK/long.wav" 2>/dev/null)
+longer=$("$LOAXA" media import "$WORK/longer.wav" 2>/dev/null)
 at() { date -d @"$1" +%T; }
 day() { date -d @"$1" +%F; }
 
@@ -118,6 +121,23 @@ echo "  measured: through the crash: $pieces pieces, $aired ms aired of 4000, en
 check "two pieces around the crash ($pieces)" test "$pieces" = 2
 check "not replayed: less than the item aired ($aired ms)" within "$aired" 2900 400
 check "the rejoined part ended at the item's planned end ($last_end ms)" within "$last_end" 0 20
+
+# 3b. The row of an item on air is brought up to date every 10 s: killed
+# 11.5 s into a 14 s item, its row already counts at least 1.5 s of it.
+start_serve "loaxatest:TAPE=$WORK/tape3.wav"
+check "the station is up for the progress case" wait_for 10 test -S "$WORK/loaxa.sock"
+progress=$(( $(date +%s) + 2 ))
+event=$("$LOAXA" schedule add --date "$(day $progress)" --at "$(at $progress)" --media "$longer" --title "progress")
+while [ "$(now_ns)" -lt $(( progress * 1000000000 + 11500000000 )) ]; do sleep 0.05; done
+kill -KILL "$SERVE_PID"
+wait "$SERVE_PID" 2>/dev/null || true
+SERVE_PID=
+frames=$(sqlite3 "$DB" "SELECT frames_played FROM as_run WHERE event_id = $event AND status = 'playing'")
+echo "  measured: the killed item's row counted $(awk -v f="${frames:-0}" 'BEGIN { printf "%.3f", f / 48000 }') s of the 11.5 s it aired"
+check "the row of the killed item says how far it got (${frames:-none} frames)" \
+	test "${frames:-0}" -ge 72000 -a "${frames:-0}" -le 552000
+# (its time ends before the next case schedules)
+while [ "$(now_ns)" -lt $(( (progress + 15) * 1000000000 )) ]; do sleep 0.1; done
 
 # 4. Missed while stopped: due 2 s from now, the station comes back 4 s later.
 missed=$(( $(date +%s) + 2 ))
