@@ -81,6 +81,13 @@ stop_serve() {
 	return $rc
 }
 
+# kill_serve: SIGKILL, as a crash or a power cut would stop it
+kill_serve() {
+	kill -KILL "$SERVE_PID"
+	wait "$SERVE_PID" 2>/dev/null || true
+	SERVE_PID=
+}
+
 # wait_for SECONDS COMMAND...: polls every 0.2 s until the command succeeds
 wait_for() {
 	local limit=$1

@@ -147,9 +147,7 @@ check "the station is still running" kill -0 "$SERVE_PID"
 # 7. killed mid-emergency, then restarted
 "$LOAXA" emergency --media "$storm" --repeat 3 >/dev/null
 sleep 0.4
-kill -KILL "$SERVE_PID"
-wait "$SERVE_PID" 2>/dev/null || true
-SERVE_PID=
+kill_serve
 check "a row says playing after the kill" test \
 	"$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE status = 'playing'")" = 1
 start_serve "loaxatest:TAPE=$TAPE,APPEND=true"

@@ -16,6 +16,17 @@ long=$("$LOAXA" media import "$WORK/long.wav" 2>/dev/null)
 longer=$("$LOAXA" media import "$WORK/longer.wav" 2>/dev/null)
 at() { date -d @"$1" +%T; }
 day() { date -d @"$1" +%F; }
+now_ns() { date +%s%N; }
+# wait_until_ms_after SECOND MS: sleeps until MS milliseconds after SECOND
+wait_until_ms_after() {
+	while [ "$(now_ns)" -lt $(( $1 * 1000000000 + $2 * 1000000 )) ]; do sleep 0.01; done
+}
+# schedule_soon SECONDS MEDIA TITLE: the item airs in SECONDS (whole second
+# `due`) as event `event`
+schedule_soon() {
+	due=$(( $(date +%s) + $1 ))
+	event=$("$LOAXA" schedule add --date "$(day $due)" --at "$(at $due)" --media "$2" --title "$3")
+}
 
 TAPE=$WORK/tape.wav
 FAULT=$WORK/unplugged
@@ -23,8 +34,7 @@ start_serve "loaxatest:TAPE=$TAPE,APPEND=true,FAIL=$FAULT"
 check "the station is up" wait_for 10 grep -q "on device" "$WORK/serve.log"
 
 # 1. An edit from another process while the station runs.
-added=$(( $(date +%s) + 3 ))
-event=$("$LOAXA" schedule add --date "$(day $added)" --at "$(at $added)" --media "$a" --title "added live")
+schedule_soon 3 "$a" "added live"
 # row_is EVENT STATUS: the event's as-run rows, in order, are exactly STATUS
 row_is() { [ "$(sqlite3 "$DB" "SELECT group_concat(status, ',') FROM as_run WHERE event_id = $1")" = "$2" ]; }
 check "edit picked up and aired" wait_for 10 row_is "$event" played
@@ -32,14 +42,11 @@ error_ms=$(sqlite3 "$DB" "SELECT (started_ns - scheduled_ns) / 1e6 FROM as_run W
 echo "  measured: live-added event start error $error_ms ms (as-run)"
 check "it started on its second ($error_ms ms)" within "$error_ms" 0 20
 
-now_ns() { date +%s%N; }
-
 # 2a. An underrun: the station is stopped (SIGSTOP) for 0.6 s, longer than
 # the device's buffer, 1 s into a 4 s item. The card underruns; the station
 # recovers it in place (not as a lost card) and counts it on the item's row.
-underrun=$(( $(date +%s) + 3 ))
-event=$("$LOAXA" schedule add --date "$(day $underrun)" --at "$(at $underrun)" --media "$long" --title "through an underrun")
-while [ "$(now_ns)" -lt $(( (underrun + 1) * 1000000000 )) ]; do sleep 0.01; done
+schedule_soon 3 "$long" "through an underrun"
+wait_until_ms_after "$due" 1000
 kill -STOP "$SERVE_PID"
 sleep 0.6
 kill -CONT "$SERVE_PID"
@@ -50,9 +57,9 @@ check "the underrun was recovered in place, the card not reopened" \
 	test "$(grep -c "sound device failed" "$WORK/serve.log")" -eq 0
 
 # 2. The card fails 1.0 s into a 4 s item for about 1 s, then comes back.
-faulty=$(( $(date +%s) + 3 ))
-event=$("$LOAXA" schedule add --date "$(day $faulty)" --at "$(at $faulty)" --media "$long" --title "through a fault")
-while [ "$(now_ns)" -lt $(( (faulty + 1) * 1000000000 )) ]; do sleep 0.01; done
+schedule_soon 3 "$long" "through a fault"
+faulty=$due
+wait_until_ms_after "$due" 1000
 touch "$FAULT"
 sleep 1
 rm -f "$FAULT"
@@ -94,12 +101,10 @@ check "only the gap was lost ($aired ms aired)" within "$aired" 2750 260
 # rejoins where the clock is, is not replayed, and the log says what happened.
 start_serve "loaxatest:TAPE=$TAPE,APPEND=true"
 check "the station is up again" wait_for 10 test -S "$WORK/loaxa.sock"
-killed=$(( $(date +%s) + 3 ))
-event=$("$LOAXA" schedule add --date "$(day $killed)" --at "$(at $killed)" --media "$long" --title "through a crash")
-while [ "$(now_ns)" -lt $(( killed * 1000000000 + 1500000000 )) ]; do sleep 0.01; done
-kill -KILL "$SERVE_PID"
-wait "$SERVE_PID" 2>/dev/null || true
-SERVE_PID=
+schedule_soon 3 "$long" "through a crash"
+killed=$due
+wait_until_ms_after "$due" 1500
+kill_serve
 sleep 1
 start_serve "loaxatest:TAPE=$TAPE,APPEND=true"
 check "after the restart the item rejoins and ends" wait_for 10 row_is "$event" "interrupted,resumed"
@@ -126,22 +131,18 @@ check "the rejoined part ended at the item's planned end ($last_end ms)" within 
 # 11.5 s into a 14 s item, its row already counts at least 1.5 s of it.
 start_serve "loaxatest:TAPE=$WORK/tape3.wav"
 check "the station is up for the progress case" wait_for 10 test -S "$WORK/loaxa.sock"
-progress=$(( $(date +%s) + 2 ))
-event=$("$LOAXA" schedule add --date "$(day $progress)" --at "$(at $progress)" --media "$longer" --title "progress")
-while [ "$(now_ns)" -lt $(( progress * 1000000000 + 11500000000 )) ]; do sleep 0.05; done
-kill -KILL "$SERVE_PID"
-wait "$SERVE_PID" 2>/dev/null || true
-SERVE_PID=
+schedule_soon 2 "$longer" "progress"
+wait_until_ms_after "$due" 11500
+kill_serve
 frames=$(sqlite3 "$DB" "SELECT frames_played FROM as_run WHERE event_id = $event AND status = 'playing'")
 echo "  measured: the killed item's row counted $(awk -v f="${frames:-0}" 'BEGIN { printf "%.3f", f / 48000 }') s of the 11.5 s it aired"
 check "the row of the killed item says how far it got (${frames:-none} frames)" \
 	test "${frames:-0}" -ge 72000 -a "${frames:-0}" -le 552000
 # (its time ends before the next case schedules)
-while [ "$(now_ns)" -lt $(( (progress + 15) * 1000000000 )) ]; do sleep 0.1; done
+wait_until_ms_after "$due" 15000
 
 # 4. Missed while stopped: due 2 s from now, the station comes back 4 s later.
-missed=$(( $(date +%s) + 2 ))
-event=$("$LOAXA" schedule add --date "$(day $missed)" --at "$(at $missed)" --media "$a" --title "while stopped")
+schedule_soon 2 "$a" "while stopped"
 sleep 4
 start_serve "loaxatest:TAPE=$WORK/tape2.wav"
 check "the passed airing is logged missed" wait_for 10 row_is "$event" missed
