@@ -601,6 +601,11 @@ void *output_thread_main(void *arg)
 			frames = engine->live_chunk_frames;
 			int64_t queued = (int64_t)engine->device.buffer_frames - avail;
 			if (queued > frames) {
+				/* after an underrun the device waits for a full
+				 * buffer to start: a live queue is started short */
+				if (snd_pcm_state(engine->device.pcm) == SND_PCM_STATE_PREPARED &&
+				    snd_pcm_start(engine->device.pcm) == 0)
+					continue;
 				wait_wake(engine, (int)((queued - frames) * 1000 / engine->device.rate) + 1);
 				continue;
 			}

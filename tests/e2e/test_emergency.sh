@@ -82,10 +82,17 @@ check "stop ends it" "$LOAXA" stop
 expect_status 1 "no manual or emergency broadcast" "$LOAXA" stop
 sleep 1
 
-# 5. live input until stop
+# 5. live input until stop; 0.5 s in, the station stalls 0.6 s (SIGSTOP),
+# longer than the device's buffer: the card underruns and live goes on
 t5=$(date +%s%N)
 check "live goes on air" "$LOAXA" live --capture loaxamic --reason "họp khẩn"
-sleep 1.5
+sleep 0.5
+kill -STOP "$SERVE_PID"
+t5stall=$(date +%s%N)
+sleep 0.6
+kill -CONT "$SERVE_PID"
+t5cont=$(date +%s%N)
+sleep 1.0
 t5stop=$(date +%s%N)
 check "stop ends live" "$LOAXA" stop
 sleep 1
@@ -163,12 +170,13 @@ sqlite3 -header "$DB" "SELECT id, event_id, part, title, status, frames_played, 
 "$TAPETOOL" segments "$TAPE" --json >"$WORK/segments.json"
 "$TAPETOOL" segments "$TAPE" | head -60
 cut_frames=$(sqlite3 "$DB" "SELECT frames_played FROM as_run WHERE title = 'staircase resume' AND status = 'preempted'")
-python3 - "$WORK/segments.json" "$base" "$skip_at" "$t1" "$t2" "$t3" "$t4" "$t4stop" "$t5" "$t5stop" "${cut_frames:-0}" <<'PYTHON' >"$WORK/verdicts"
+python3 - "$WORK/segments.json" "$base" "$skip_at" "$t1" "$t2" "$t3" "$t4" "$t4stop" "$t5" "$t5stop" "${cut_frames:-0}" "$t5stall" "$t5cont" <<'PYTHON' >"$WORK/verdicts"
 import json, sys
 seg = json.load(open(sys.argv[1]))
 base, skip_at = int(sys.argv[2]) * 1e9, int(sys.argv[3]) * 1e9
 t1, t2, t3, t4, t4stop, t5, t5stop = (int(x) for x in sys.argv[4:11])
 cut = int(sys.argv[11]) / 48000
+t5stall, t5cont = int(sys.argv[12]), int(sys.argv[13])
 step = [400 * 1.1 ** k for k in range(12)]
 def near(hz, want): return abs(hz - want) <= want * 0.02
 def within(a, b): return [s for s in seg if a <= s["start_realtime_ns"] < b]
@@ -209,10 +217,15 @@ say(ok and abs(joint) < 5, f"3: the second waited for the first and followed it 
 w = within(t4, t5)
 end = max((s["start_realtime_ns"] + s["duration_ms"] * 1e6 for s in w), default=0)
 say(len(w) == 1 and 0 <= (end - t4stop) / 1e6 < 150, f"4: the announcement ended {((end - t4stop) / 1e6):.0f} ms after the stop command, and nothing followed ({len(w)} segment)")
-# 5. live: 1500 Hz from the capture file until the stop
+# 5. live: 1500 Hz from the capture file until the stop, but for the stall
 w = [s for s in within(t5, t5stop + 1e9) if near(s["freq_hz"], 1500)]
 dur = sum(s["duration_ms"] for s in w)
-say(bool(w) and abs(dur - (t5stop - t5) / 1e6) < 300, f"5: live input aired {dur:.0f} ms of {(t5stop - t5) / 1e6:.0f} ms")
+want = (t5stop - t5 - (t5cont - t5stall)) / 1e6
+say(bool(w) and abs(dur - want) < 300, f"5: live input aired {dur:.0f} ms of the {want:.0f} ms it was not stalled")
+after = [s for s in w if s["start_realtime_ns"] + s["duration_ms"] * 1e6 > t5cont + 500e6]
+end = max((s["start_realtime_ns"] + s["duration_ms"] * 1e6 for s in w), default=0)
+say(bool(after) and 0 <= (end - t5stop) / 1e6 < 150,
+    f"5: live went on after the underrun and ended {((end - t5stop) / 1e6):.0f} ms after the stop")
 PYTHON
 cat "$WORK/verdicts"
 record_verdicts "$WORK/verdicts"
