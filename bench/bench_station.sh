@@ -65,7 +65,8 @@ run_loaxa() {
 	local cpu
 	cpu=$(awk -v a="${before% *}" -v b="${after% *}" -v s=$((end - first + 2)) 'BEGIN { printf "%.2f", 100 * (b - a) / s }')
 	"$BUILD/tapetool" segments "$WORK/tape-$label.wav" --json --min-gap-ms 50 >"$WORK/seg-$label.json"
-	python3 - "$WORK/seg-$label.json" "$first" "$ITEMS" "$ITEM_S" "$label" "$cpu" "${after#* }" <<'PYTHON'
+	python3 - "$WORK/seg-$label.json" "$first" "$ITEMS" "$ITEM_S" "$label" "$cpu" "${after#* }" \
+		"$WORK/result-${label// /-}" <<'PYTHON'
 import json, statistics, sys
 seg = json.load(open(sys.argv[1]))
 first, items, length = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -81,6 +82,9 @@ p99 = errors[min(len(errors) - 1, int(round(0.99 * (len(errors) - 1))))] if erro
 print(f"loaxa serve ({label:10s})  CPU {cpu:5.2f} %  peak RSS {rss / 1024:6.1f} MB  "
       f"start error n={len(errors)} median {statistics.median(errors) if errors else float('nan'):.3f} ms "
       f"p99 {p99:.3f} ms max {errors[-1] if errors else float('nan'):.3f} ms")
+# for the verdicts: CPU %, RSS MB, p99 ms, airings found
+with open(sys.argv[8], "w") as out:
+    print(f"{cpu:.2f} {rss / 1024:.1f} {p99:.3f} {len(errors)}", file=out)
 PYTHON
 }
 
@@ -108,7 +112,10 @@ run_player() {
 	kill -TERM "$pid" 2>/dev/null || true
 	wait || true
 	awk -v a="${before% *}" -v b="${last% *}" -v s=$elapsed -v r="${last#* }" -v l="$label" \
-		'BEGIN { printf "%-24s  CPU %5.2f %%  peak RSS %6.1f MB\n", l, 100 * (b - a) / s, r / 1024 }'
+		'BEGIN { printf "%-24s  CPU %5.2f %%  peak RSS %6.1f MB\n", l, 100 * (b - a) / s, r / 1024 }' |
+		tee "$WORK/player.out"
+	# for the verdicts: CPU %
+	awk '{ print $(NF - 5) }' "$WORK/player.out" >"$WORK/result-${label%% *}"
 }
 
 echo "== $MINUTES minutes of MP3 programme, 44.1 kHz → 48 kHz, on the paced test card"
@@ -130,3 +137,22 @@ else
 fi
 echo "targets: CPU at most half of Liquidsoap's and no more than mpg123's; RSS under 10 MB;"
 echo "         start error p99 <= 1 ms idle, <= 5 ms with the other core busy"
+read -r idle_cpu idle_rss idle_p99 idle_n <"$WORK/result-idle"
+read -r busy_cpu busy_rss busy_p99 busy_n <"$WORK/result-core-busy"
+mpg123_cpu=$(cat "$WORK/result-mpg123")
+ls_cpu=$(cat "$WORK/result-liquidsoap" 2>/dev/null || echo "")
+# verdict TEXT CONDITION (awk expression over the figures)
+verdict() {
+	local ok
+	ok=$(awk -v ic="$idle_cpu" -v bc="$busy_cpu" -v ir="$idle_rss" -v br="$busy_rss" \
+		-v ip="$idle_p99" -v bp="$busy_p99" -v mc="$mpg123_cpu" -v lc="${ls_cpu:-0}" \
+		-v n1="$idle_n" -v n2="$busy_n" -v items="$ITEMS" "BEGIN { print (($2) ? \"met\" : \"NOT met\") }")
+	echo "  $1: $ok"
+}
+verdict "every item found on both tapes ($idle_n, $busy_n of $ITEMS)" "n1 == items && n2 == items"
+verdict "CPU $idle_cpu % idle, $busy_cpu % busy <= mpg123's $mpg123_cpu %" "ic <= mc && bc <= mc"
+if [ -n "$ls_cpu" ]; then
+	verdict "CPU $idle_cpu % idle, $busy_cpu % busy <= half Liquidsoap's $ls_cpu %" "ic <= lc / 2 && bc <= lc / 2"
+fi
+verdict "peak RSS $idle_rss / $busy_rss MB < 10 MB" "ir < 10 && br < 10"
+verdict "start error p99 $idle_p99 ms idle <= 1 ms, $busy_p99 ms busy <= 5 ms" "ip <= 1 && bp <= 5"
