@@ -317,36 +317,24 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 		engine_wake_feeder(engine);  /* sooner than it planned: frames were skipped */
 }
 
-/* An item that must go on air at once (start "now"), or at an instant the
- * device's buffer has already passed (cued less than a buffer ahead), above
- * what plays; or an item on air that must stop (`loaxa stop`): the frames
- * already handed to the device but not yet played are taken back
- * (snd_pcm_rewind), as far as the item needs and no closer than
- * REWIND_SAFETY_MS to the card, and no further back than the current item
- * or silence has been on air. `clock` is where the next frame would air. */
-static int rewind_for_urgent(struct playout *engine, struct slot *on_air,
-			     const struct period_clock *clock)
+/* An item that must go on air at once (start "now", above what plays), or
+ * an item on air that must stop (`loaxa stop`):
+ * the frames already handed to the device but not yet played are taken back
+ * (snd_pcm_rewind), down to REWIND_SAFETY_MS ahead of the card, as far back as the current
+ * item or silence has been on air, so the new one airs a buffer sooner. */
+static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 {
-	int64_t need = 0;            /* frames to take back */
+	struct slot *urgent = NULL;
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *slot = &engine->slots[i];
-		if (atomic_load_explicit(&slot->state, memory_order_acquire) != SLOT_READY ||
-		    slot->started || slot->start_fixed || predecessor_pending(engine, slot) ||
-		    (on_air && slot->cue.priority <= on_air->cue.priority))
-			continue;
-		int64_t due_ns = slot->cue.start_realtime_ns;
-		if (due_ns == 0)
-			need = INT64_MAX;
-		else if (due_ns < clock->first_frame_ns) {
-			int64_t behind = ((clock->first_frame_ns - due_ns) * clock->rate +
-					  NS_PER_SECOND - 1) / NS_PER_SECOND;
-			if (behind > need)
-				need = behind;
-		}
+		if (atomic_load_explicit(&slot->state, memory_order_acquire) == SLOT_READY &&
+		    !slot->started && !slot->start_fixed && slot->cue.start_realtime_ns == 0 &&
+		    !predecessor_pending(engine, slot) &&
+		    (!on_air || slot->cue.priority > on_air->cue.priority))
+			urgent = slot;
 	}
-	if (on_air && atomic_load_explicit(&on_air->abort_requested, memory_order_acquire))
-		need = INT64_MAX;
-	if (need == 0)
+	if (!urgent && !(on_air && atomic_load_explicit(&on_air->abort_requested,
+						       memory_order_acquire)))
 		return 0;
 	snd_pcm_avail(engine->device.pcm);  /* brings the hardware pointer up to date */
 	snd_pcm_sframes_t rewindable = snd_pcm_rewindable(engine->device.pcm);
@@ -354,8 +342,6 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air,
 	int64_t since_change = engine->written_frames - engine->segment_start_frame;
 	if (take > since_change)
 		take = since_change;
-	if (take > need)
-		take = need;
 	if (on_air && take > on_air->frames_played)
 		take = on_air->frames_played;
 	if (take <= 0)
@@ -587,7 +573,7 @@ void *output_thread_main(void *arg)
 			recover_or_reopen(engine, rc);
 			continue;
 		}
-		if (rewind_for_urgent(engine, on_air, &clock)) {
+		if (rewind_for_urgent(engine, on_air)) {
 			rc = read_position(engine, &clock, &avail);
 			if (rc < 0) {
 				recover_or_reopen(engine, rc);

@@ -270,6 +270,15 @@ void continue_item(struct station *station, const struct tt_airing *a, int64_t o
 	cue_piece(station, &request, &sched_media_source_ops, source);
 }
 
+/* How far ahead to cue an item joined where the clock is: beyond what the
+ * device has buffered, so its first frame is placed at its instant. */
+static int64_t join_ahead_ns(struct station *station)
+{
+	struct playout_status device;
+	playout_get_status(station->playout, &device);
+	return (int64_t)device.buffer_frames * NS_PER_SECOND / device.rate + 200 * NS_PER_MS;
+}
+
 /* Decides once what to do with an airing due at `due` (its timetable instant,
  * or later if its occurrence was moved by a preemption). */
 static void judge(struct station *station, const struct tt_airing *a, int64_t due, int64_t now,
@@ -286,7 +295,7 @@ static void judge(struct station *station, const struct tt_airing *a, int64_t du
 		cue(station, a, 0, due, 0, NULL);
 	} else if (now < end && late <= rejoin_grace) {
 		/* on air by the timetable: join it where it would be, a moment ahead */
-		int64_t start = now + 200 * NS_PER_MS;
+		int64_t start = now + join_ahead_ns(station);
 		snprintf(note, sizeof note, "joined at %.3f s: the station was not on air at its start",
 			 (double)(start - due) / 1e9);
 		cue(station, a, start - due, start, 0, note);
@@ -334,7 +343,7 @@ static void rejoin_after_restart(struct station *station, const struct tt_airing
 						 ? station->config->rejoin_grace_s : 600) * NS_PER_SECOND;
 	if (!interrupted || now - due > rejoin_grace)
 		return;
-	int64_t start = now + 200 * NS_PER_MS;
+	int64_t start = now + join_ahead_ns(station);
 	continue_item(station, a, start - due, start, 0, due, "after the station restarted");
 }
 

@@ -124,7 +124,8 @@ PYTHON
 read -r _ pieces _ aired _ last_end <"$WORK/crash"
 echo "  measured: through the crash: $pieces pieces, $aired ms aired of 4000, end error $last_end ms"
 check "two pieces around the crash ($pieces)" test "$pieces" = 2
-check "not replayed: less than the item aired ($aired ms)" within "$aired" 2900 400
+# 1.5 s before the kill; the rest rejoins a buffer and 0.2 s after the restart
+check "not replayed: less than the item aired ($aired ms)" within "$aired" 2400 500
 check "the rejoined part ended at the item's planned end ($last_end ms)" within "$last_end" 0 20
 
 # 3b. The row of an item on air is brought up to date every 10 s: killed
