@@ -91,6 +91,7 @@ struct playout {
 	float *mix;                    /* period_frames, mono */
 	float *fade;                   /* fade_frames, mono: tail of a cut item */
 	int fade_frames, fade_left, fade_length;
+	int64_t fade_start_frame;      /* timeline frame where the cut was */
 	void *device_buffer;           /* period_frames in the device format */
 	float *history;                /* what was rendered, by timeline frame modulo
 	                                  history_frames: the frames a rewind takes back */

@@ -172,13 +172,13 @@ static int64_t next_boundary(struct playout *engine, struct slot *top, int64_t f
 
 /* Takes up to fade_frames of the cut item's audio into the fade buffer;
  * they are mixed in under what follows, ramping down. */
-static void begin_fade(struct playout *engine, struct slot *slot)
+static void begin_fade(struct playout *engine, struct slot *slot, int64_t frame)
 {
 	uint64_t got;
 	if (engine->fade_from_history) {
 		/* the item's next frames were rendered already and taken back */
 		for (got = 0; got < (uint64_t)engine->fade_frames; got++)
-			engine->fade[got] = engine->history[(engine->written_frames + (int64_t)got) &
+			engine->fade[got] = engine->history[(frame + (int64_t)got) &
 							    (engine->history_frames - 1)];
 		engine->fade_from_history = 0;
 	} else {
@@ -186,11 +186,17 @@ static void begin_fade(struct playout *engine, struct slot *slot)
 	}
 	engine->fade_length = (int)got;
 	engine->fade_left = (int)got;
+	engine->fade_start_frame = frame;
 }
 
-static void mix_fade(struct playout *engine, float *out, int64_t frames)
+/* Mixes the fade into the period that begins at first_frame, from the frame
+ * of the cut on (a timed cut falls anywhere in a period). */
+static void mix_fade(struct playout *engine, float *out, int64_t first_frame, int64_t frames)
 {
-	for (int64_t i = 0; i < frames && engine->fade_left > 0; i++, engine->fade_left--) {
+	int64_t i = engine->fade_start_frame - first_frame;
+	if (i < 0)
+		i = 0;
+	for (; i < frames && engine->fade_left > 0; i++, engine->fade_left--) {
 		int index = engine->fade_length - engine->fade_left;
 		float gain = 0.5f + 0.5f * cosf((float)M_PI * (float)(index + 1) /
 						(float)(engine->fade_length + 1));
@@ -202,7 +208,7 @@ static void mix_fade(struct playout *engine, float *out, int64_t frames)
 static void cut(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
 		const struct period_clock *clock, int64_t frame)
 {
-	begin_fade(engine, slot);
+	begin_fade(engine, slot, frame);
 	report(engine, slot, kind, frame_time_ns(clock, frame), 0);
 	release(engine, slot);
 }
@@ -311,7 +317,8 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 		}
 		frame = boundary;
 	}
-	mix_fade(engine, out, frames);
+	mix_fade(engine, out, clock->first_frame, frames);
+	engine->fade_from_history = 0;   /* a rewind serves the period after it only */
 	*on_air_slot = on_air;
 	if (ring_low)
 		engine_wake_feeder(engine);  /* sooner than it planned: frames were skipped */
@@ -533,7 +540,7 @@ static void finish(struct playout *engine, struct slot **on_air)
 			*on_air = NULL;
 			long frames = (long)engine->device.period_frames;
 			memset(engine->mix, 0, (size_t)frames * sizeof(float));
-			mix_fade(engine, engine->mix, frames);
+			mix_fade(engine, engine->mix, engine->written_frames, frames);
 			alsa_device_convert(&engine->device, engine->mix, engine->device_buffer, frames);
 			snd_pcm_nonblock(engine->device.pcm, 0);
 			snd_pcm_writei(engine->device.pcm, engine->device_buffer, (snd_pcm_uframes_t)frames);

@@ -48,8 +48,8 @@ sqlite3 -header "$DB" "SELECT event_id, part, title, status, frames_played, deta
 	(started_ns - scheduled_ns) / 1000000.0 AS late_ms FROM as_run ORDER BY id"
 
 # What each case must show on the tape after its base second: (start s, Hz, ms).
-python3 - "$WORK/segments.json" "$base" <<'PYTHON' >"$WORK/verdicts"
-import json, sys
+python3 - "$WORK/segments.json" "$base" "$TAPE" <<'PYTHON' >"$WORK/verdicts"
+import json, math, struct, sys
 segments = json.load(open(sys.argv[1]))
 base = int(sys.argv[2])
 step = [400 * 1.1 ** k for k in range(12)]
@@ -69,6 +69,21 @@ expected = {
     "skip": before + cut,
     "rejoin": before + cut + staircase(3.0, 10, 300, 2),
 }
+tape = open(sys.argv[3], "rb").read()
+data = tape.find(b"data") + 8                  # S32_LE, two channels
+def clean_tone(a, b, zero, hz):
+    """Fits a sine of hz (phase free) to the left channel of frames a..b;
+    returns the largest deviation from it relative to its amplitude."""
+    x = [struct.unpack_from("<i", tape, data + 8 * n)[0] / 2**31 for n in range(a, b)]
+    w = [2 * math.pi * hz * (n - zero) / 48000 for n in range(a, b)]
+    s = [math.sin(v) for v in w]
+    c = [math.cos(v) for v in w]
+    ss, cc, sc = sum(v * v for v in s), sum(v * v for v in c), sum(p * q for p, q in zip(s, c))
+    xs, xc = sum(p * q for p, q in zip(x, s)), sum(p * q for p, q in zip(x, c))
+    det = ss * cc - sc * sc
+    A, B = (xs * cc - xc * sc) / det, (xc * ss - xs * sc) / det
+    amplitude = math.hypot(A, B) or 1e-9
+    return max(abs(v - A * p - B * q) for v, p, q in zip(x, s, c)) / amplitude
 for i, policy in enumerate(["resume", "restart", "skip", "rejoin"]):
     origin = (base + 8 * i) * 1e9
     seen = [s for s in segments if origin - 0.5e9 <= s["start_realtime_ns"] < origin + 7.5e9]
@@ -87,10 +102,19 @@ for i, policy in enumerate(["resume", "restart", "skip", "rejoin"]):
           f"worst start error {worst:.2f} ms")
     for line in lines:
         print(line)
+    if seen:
+        # the cut step up to the cut is the clean tone: nothing of the fade
+        # (or anything else) is mixed in before the cut's frame
+        first = seen[0]["start_frame"] - 1          # the sine's zero sample
+        residual = clean_tone(first + 86400 + 48, first + 96000 - 1, first, 708.6)
+        print(f"{'PASS' if residual < 0.01 else 'FAIL'} {policy}: the step before the cut is "
+              f"the clean tone (largest deviation {residual:.4f} of its amplitude)")
 PYTHON
 cat "$WORK/verdicts"
 for policy in resume restart skip rejoin; do
-	check "tape shows policy $policy" grep -q "^PASS $policy" "$WORK/verdicts"
+	check "tape shows policy $policy" grep -q "^PASS $policy: [0-9]* segments" "$WORK/verdicts"
+	check "$(grep "^[A-Z]* $policy: the step" "$WORK/verdicts" | cut -d" " -f2-)" \
+		grep -q "^PASS $policy: the step before the cut is the clean tone" "$WORK/verdicts"
 done
 
 rows() { sqlite3 "$DB" "SELECT group_concat(status, ',') FROM (SELECT status FROM as_run WHERE title = '$1' ORDER BY id)"; }
