@@ -51,6 +51,16 @@ int64_t station_clock_ns(void)
 	       offset;
 }
 
+int64_t station_clock_from_system_ns(int64_t realtime_ns)
+{
+	int64_t offset = atomic_load_explicit(&test_offset_ns, memory_order_relaxed);
+	if (station_clock_speed() == 1)
+		return realtime_ns + offset;
+	/* CLOCK_REALTIME and CLOCK_MONOTONIC advance together here: a test
+	 * steps the station clock through the file, not the machine's */
+	return anchor_realtime_ns + (realtime_ns - anchor_realtime_ns) * speed + offset;
+}
+
 void station_clock_refresh(void)
 {
 	const char *path = getenv("LOAXA_TEST_CLOCK_FILE");

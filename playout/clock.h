@@ -24,5 +24,6 @@ int64_t station_clock_ns(void);
 void station_clock_refresh(void);
 int64_t station_clock_speed(void);
 int64_t station_clock_real_ns(int64_t station_span_ns);
+int64_t station_clock_from_system_ns(int64_t realtime_ns);
 
 #endif

@@ -503,13 +503,17 @@ static int read_position(struct playout *engine, struct period_clock *clock,
 		return -ENODEV;
 	snd_htimestamp_t tstamp;
 	snd_pcm_status_get_htstamp(status, &tstamp);
-	int64_t now_ns = (int64_t)tstamp.tv_sec * NS_PER_SECOND + tstamp.tv_nsec;
+	/* the timestamp is asked for on the system's wall clock, and is when
+	 * the delay was true: reading the station clock now instead would add
+	 * however long this thread took since (a test clock running fast
+	 * multiplies that). A plugin that gives another clock, or none, is not
+	 * trusted: more than 100 ms of real time off. */
+	int64_t now_ns = station_clock_from_system_ns((int64_t)tstamp.tv_sec * NS_PER_SECOND +
+						      tstamp.tv_nsec);
 	int64_t wall_ns = realtime_now_ns();
-	/* the timestamp is asked for on the wall clock; a plugin that gives
-	 * another clock (or none), or a station clock stepped by a test, is
-	 * not trusted */
-	if (state != SND_PCM_STATE_RUNNING || now_ns - wall_ns > NS_PER_SECOND / 10 ||
-	    wall_ns - now_ns > NS_PER_SECOND / 10)
+	int64_t trust_ns = NS_PER_SECOND / 10 * station_clock_speed();
+	if (state != SND_PCM_STATE_RUNNING || now_ns - wall_ns > trust_ns ||
+	    wall_ns - now_ns > trust_ns)
 		now_ns = wall_ns;
 	snd_pcm_sframes_t delay = snd_pcm_status_get_delay(status);
 	*avail = (snd_pcm_sframes_t)snd_pcm_status_get_avail(status);
