@@ -412,8 +412,9 @@ void plan(struct station *station)
 	/* cued at least a second beyond the device's buffer, or its instant
 	 * would already be written (as silence) when it arrives */
 	int64_t cue_ahead = config_ms(station->config->cue_ahead_ms, 8000);
-	if (cue_ahead < join_ahead_ns(station) + 800 * NS_PER_MS)
-		cue_ahead = join_ahead_ns(station) + 800 * NS_PER_MS;
+	int64_t least_ahead = join_ahead_ns(station) + 800 * NS_PER_MS;
+	if (cue_ahead < least_ahead)
+		cue_ahead = least_ahead;
 	int64_t horizon = now + cue_ahead;
 	int64_t from = now - config_ms(station->config->late_grace_ms, 2000);
 	int first = !station->first_plan_done;
