@@ -325,10 +325,10 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 }
 
 /* An item that must go on air at once (start "now", above what plays), or
- * an item on air that must stop (`loaxa stop`):
- * the frames already handed to the device but not yet played are taken back
- * (snd_pcm_rewind), down to REWIND_SAFETY_MS ahead of the card, as far back as the current
- * item or silence has been on air, so the new one airs a buffer sooner. */
+ * an item on air that must stop (`loaxa stop`): the frames already handed to
+ * the device but not yet played are taken back (snd_pcm_rewind), down to
+ * REWIND_SAFETY_MS ahead of the card and no further back than the current
+ * item or silence has been on air, so the change airs a buffer sooner. */
 static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 {
 	struct slot *urgent = NULL;
@@ -376,6 +376,22 @@ static void unfix_pending(struct playout *engine)
 	}
 }
 
+/* The error a device state stands for (0 for a state that plays):
+ * recover_or_reopen knows what to do with each. */
+static int state_error(snd_pcm_state_t state)
+{
+	switch (state) {
+	case SND_PCM_STATE_XRUN:
+		return -EPIPE;
+	case SND_PCM_STATE_SUSPENDED:
+		return -ESTRPIPE;
+	case SND_PCM_STATE_DISCONNECTED:
+		return -ENODEV;
+	default:
+		return 0;
+	}
+}
+
 /* Waits until the device can take a period, or the feeder says an item must
  * air at once, or timeout_ms passes. Returns 0 or a device error. */
 static int wait_device(struct playout *engine, int timeout_ms)
@@ -400,16 +416,8 @@ static int wait_device(struct playout *engine, int timeout_ms)
 	if (revents & POLLERR) {
 		/* an underrun or a suspend is recovered in place; only a card
 		 * that is gone is reopened */
-		switch (snd_pcm_state(pcm)) {
-		case SND_PCM_STATE_XRUN:
-			return -EPIPE;
-		case SND_PCM_STATE_SUSPENDED:
-			return -ESTRPIPE;
-		case SND_PCM_STATE_DISCONNECTED:
-			return -ENODEV;
-		default:
-			return -EIO;
-		}
+		rc = state_error(snd_pcm_state(pcm));
+		return rc < 0 ? rc : -EIO;
 	}
 	return 0;
 }
@@ -495,12 +503,9 @@ static int read_position(struct playout *engine, struct period_clock *clock,
 	if (rc < 0)
 		return rc;
 	snd_pcm_state_t state = snd_pcm_status_get_state(status);
-	if (state == SND_PCM_STATE_XRUN)
-		return -EPIPE;
-	if (state == SND_PCM_STATE_SUSPENDED)
-		return -ESTRPIPE;
-	if (state == SND_PCM_STATE_DISCONNECTED)
-		return -ENODEV;
+	rc = state_error(state);
+	if (rc < 0)
+		return rc;
 	snd_htimestamp_t tstamp;
 	snd_pcm_status_get_htstamp(status, &tstamp);
 	/* the timestamp is asked for on the system's wall clock, and is when

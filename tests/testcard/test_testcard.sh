@@ -37,26 +37,21 @@ ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e6 }';
 # ns difference of two large integers, exact in bash, as ms.
 ns_difference_ms() { local d=$(($2 - $1)); awk -v d="$d" 'BEGIN { printf "%.3f", d / 1e6 }'; }
 
-# expect_near LABEL VALUE EXPECTED TOLERANCE UNIT
-expect_near() {
-	local label=$1 value=$2 expected=$3 tolerance=$4 unit=$5
-	if [ -n "$value" ] && awk -v v="$value" -v e="$expected" -v t="$tolerance" \
-		'BEGIN { d = v - e; if (d < 0) d = -d; exit !(d <= t) }'; then
-		pass "$label: $value $unit (expected $expected ± $tolerance)"
+# expect_range LABEL VALUE LOW HIGH UNIT [EXPECTED_TEXT]
+expect_range() {
+	local label=$1 value=$2 low=$3 high=$4 unit=$5 expected=${6:-"$3 to $4"}
+	if [ -n "$value" ] && awk -v v="$value" -v l="$low" -v h="$high" \
+		'BEGIN { exit !(l <= v && v <= h) }'; then
+		pass "$label: $value $unit (expected $expected)"
 	else
-		fail "$label: ${value:-nothing} $unit (expected $expected ± $tolerance)"
+		fail "$label: ${value:-nothing} $unit (expected $expected)"
 	fi
 }
 
-# expect_range LABEL VALUE LOW HIGH UNIT
-expect_range() {
-	local label=$1 value=$2 low=$3 high=$4 unit=$5
-	if [ -n "$value" ] && awk -v v="$value" -v l="$low" -v h="$high" \
-		'BEGIN { exit !(l <= v && v <= h) }'; then
-		pass "$label: $value $unit (expected $low to $high)"
-	else
-		fail "$label: ${value:-nothing} $unit (expected $low to $high)"
-	fi
+# expect_near LABEL VALUE EXPECTED TOLERANCE UNIT
+expect_near() {
+	expect_range "$1" "$2" "$(awk -v e="$3" -v t="$4" 'BEGIN { printf "%.9g", e - t }')" \
+		"$(awk -v e="$3" -v t="$4" 'BEGIN { printf "%.9g", e + t }')" "$5" "$3 ± $4"
 }
 
 # expect_equal LABEL VALUE EXPECTED
