@@ -61,17 +61,24 @@ static int64_t frame_time_ns(const struct period_clock *clock, int64_t frame)
 	       (frame - clock->first_frame) * NS_PER_SECOND / clock->rate;
 }
 
-static void report(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
-		   int64_t realtime_ns, int error)
+static void report_by(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
+		      int64_t realtime_ns, int error, const struct slot *holder)
 {
 	struct playout_event event = {
 		.kind = kind, .tag = slot->cue.tag, .realtime_ns = realtime_ns,
+		.holder_tag = holder ? holder->cue.tag : 0,
 		.frames = slot->frames_played, .starved_frames = slot->starved_frames,
 		.skipped_frames = slot->skipped_frames,
 		.xruns = (int)(atomic_load(&engine->xruns) - slot->xruns_at_start),
 		.error = error,
 	};
 	engine_push_event(engine, &event);
+}
+
+static void report(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
+		   int64_t realtime_ns, int error)
+{
+	report_by(engine, slot, kind, realtime_ns, error, NULL);
 }
 
 static void release(struct playout *engine, struct slot *slot)
@@ -206,11 +213,29 @@ static void mix_fade(struct playout *engine, float *out, int64_t first_frame, in
 
 /* Ends the item on air now, by preemption or abort, with a short fade. */
 static void cut(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
-		const struct period_clock *clock, int64_t frame)
+		const struct period_clock *clock, int64_t frame, const struct slot *holder)
 {
 	begin_fade(engine, slot, frame);
-	report(engine, slot, kind, frame_time_ns(clock, frame), 0);
+	report_by(engine, slot, kind, frame_time_ns(clock, frame), 0, holder);
 	release(engine, slot);
+}
+
+/* Timed items whose start frame has come while `top` (of equal or higher
+ * priority, or it would be on top) holds the air did not air at their
+ * instant: they are reported HELD and released, and the scheduler decides
+ * what becomes of them. Items cued for "now" (manual broadcasts) and items
+ * that follow another wait for the air instead. */
+static void release_held(struct playout *engine, const struct slot *top,
+			 const struct period_clock *clock, int64_t frame)
+{
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		if (slot == top || slot->started || slot->cue.start_realtime_ns == 0 ||
+		    !is_due(slot, frame))
+			continue;
+		report_by(engine, slot, PLAYOUT_HELD, frame_time_ns(clock, slot->start_frame), 0, top);
+		release(engine, slot);
+	}
 }
 
 /* Handles abort requests: items not yet on air just go. */
@@ -224,7 +249,7 @@ static void handle_aborts(struct playout *engine, struct slot **on_air,
 		    !atomic_load_explicit(&slot->abort_requested, memory_order_acquire))
 			continue;
 		if (slot == *on_air) {
-			cut(engine, slot, PLAYOUT_ABORTED, clock, clock->first_frame);
+			cut(engine, slot, PLAYOUT_ABORTED, clock, clock->first_frame, NULL);
 			*on_air = NULL;
 		} else {
 			report(engine, slot, PLAYOUT_ABORTED, frame_time_ns(clock, clock->first_frame), 0);
@@ -249,9 +274,11 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 		int64_t boundary = next_boundary(engine, top, frame, end);
 		float *dest = out + (frame - clock->first_frame);
 		if (top != on_air && on_air) {
-			cut(engine, on_air, PLAYOUT_PREEMPTED, clock, frame);
+			cut(engine, on_air, PLAYOUT_PREEMPTED, clock, frame, top);
 			on_air = NULL;
 		}
+		if (top)
+			release_held(engine, top, clock, frame);
 		if (top != engine->segment_slot) {
 			engine->segment_slot = top;
 			engine->segment_start_frame = frame;
@@ -545,7 +572,7 @@ static void finish(struct playout *engine, struct slot **on_air)
 					      .first_frame_ns = realtime_now_ns(),
 					      .rate = engine->device.rate };
 		if (*on_air) {
-			cut(engine, *on_air, PLAYOUT_ABORTED, &clock, engine->written_frames);
+			cut(engine, *on_air, PLAYOUT_ABORTED, &clock, engine->written_frames, NULL);
 			*on_air = NULL;
 			long frames = (long)engine->device.period_frames;
 			memset(engine->mix, 0, (size_t)frames * sizeof(float));

@@ -57,6 +57,10 @@ enum playout_event_kind {
 	PLAYOUT_STARTED,     /* first frame aired at realtime_ns */
 	PLAYOUT_FINISHED,    /* played to the end; realtime_ns = end of the last frame */
 	PLAYOUT_PREEMPTED,   /* cut by a higher priority after `frames` frames */
+	PLAYOUT_HELD,        /* a timed item whose start frame came while an item of
+	                        equal or higher priority held the air: it did not
+	                        air (frames 0) and is released; realtime_ns = its
+	                        start. Items cued to start "now" wait instead. */
 	PLAYOUT_ABORTED,     /* stopped by playout_abort / playout_abort_all */
 	PLAYOUT_FAILED,      /* the source returned an error (error) */
 	PLAYOUT_DEVICE_ERROR,/* the device failed (error); the engine retries */
@@ -67,6 +71,7 @@ enum playout_event_kind {
 struct playout_event {
 	enum playout_event_kind kind;
 	uint64_t tag;             /* 0 for device events */
+	uint64_t holder_tag;      /* PREEMPTED, HELD: the item that took or held the air */
 	int64_t realtime_ns;      /* when it happened on the card's timeline */
 	int64_t frames;           /* frames of the item that aired so far */
 	int64_t starved_frames;   /* frames the source could not supply in time */
