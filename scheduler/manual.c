@@ -103,11 +103,18 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 	void *source = NULL;
 	char error[512];
 	int64_t item_ns = 0;
-	void *first_source = NULL;   /* the first repetition, opened to check the file */
+	/* the first repetition, or the capture device, is opened before anything
+	 * is cued: a file or a microphone that fails cuts nothing on air */
+	void *first_source = NULL;
+	const struct playout_source_ops *first_ops = &sched_media_source_ops;
 	if (b->media_id > 0) {
 		if (open_media(station, b->media_id, 0, &media, &first_source, error, sizeof error) < 0)
 			return error_response("%s", error);
 		item_ns = media.frames * NS_PER_SECOND / media.rate;
+	} else if (b->capture) {
+		first_ops = &sched_live_source_ops;
+		if (live_source_new(&first_source, b->capture, station->rate, error, sizeof error) < 0)
+			return error_response("%s", error);
 	}
 	struct manual *m = NULL;
 	for (int i = 0; i < MAX_MANUALS && !m; i++)
@@ -115,7 +122,7 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 			m = &station->manuals[i];
 	if (!m) {
 		if (first_source)
-			media_stream_close(first_source);
+			first_ops->close(first_source);
 		return error_response("too many manual broadcasts at once; 'loaxa stop' ends them");
 	}
 	struct manual *before = queue_tail(station, b->priority);
@@ -180,12 +187,8 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 		request.after_tag = after;
 		request.live = b->capture != NULL;
 		if (b->capture) {
-			if (live_source_new(&source, b->capture, station->rate, error, sizeof error) < 0) {
-				if (!after)
-					m->used = 0;
-				return error_response("%s", error);
-			}
-			after = cue_piece(station, &request, &sched_live_source_ops, source);
+			after = cue_piece(station, &request, &sched_live_source_ops, first_source);
+			first_source = NULL;
 		} else {
 			if (first_source) {
 				source = first_source;
@@ -212,7 +215,7 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 		}
 	}
 	if (first_source)
-		media_stream_close(first_source);
+		first_ops->close(first_source);
 	if (!pieces) {
 		m->used = 0;
 		return error_response("the broadcast could not be cued; see the station's log");
@@ -274,43 +277,6 @@ static cJSON *broadcast(struct station *station, const cJSON *request,
 	return start_broadcast(station, &b);
 }
 
-/* Continuations waiting for a stopped broadcast: a rejoin moves to where
- * the clock is now; later parts of moved occurrences are planned again. */
-static void after_stop(struct station *station, const uint64_t *stopped_tags, int count)
-{
-	int64_t now = station_now_ns();
-	int64_t resume_at = now + 100 * NS_PER_MS;
-	for (int i = 0; i < MAX_SHIFTS; i++) {
-		struct occurrence_shift *shift = &station->shifts[i];
-		if (!shift->used || shift->hold_until_ns <= resume_at)
-			continue;
-		if (shift->policy != TT_REJOIN)
-			shift->shift_ns -= shift->hold_until_ns - resume_at;
-		shift->hold_until_ns = resume_at;
-	}
-	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
-		struct in_flight *f = &station->in_flight[i];
-		if (!f->used || f->started || f->dropped || f->manual_id)
-			continue;
-		int waited = 0;
-		for (int k = 0; k < count; k++)
-			waited |= f->after_tag == stopped_tags[k];
-		if (f->continuation && waited && f->clock_origin_ns) {
-			/* rejoin: re-cue at the position the clock has reached */
-			struct tt_airing airing = f->airing;
-			f->dropped = 1;
-			playout_abort(station->playout, f->tag);
-			continue_item(station, &airing, resume_at - f->clock_origin_ns, resume_at, 0,
-				      f->clock_origin_ns, NULL);
-		} else if (!f->continuation && find_shift(station, f->airing.event_id,
-							   f->airing.occurrence_date, 0)) {
-			f->dropped = 1;
-			forget(station, &f->airing);
-			playout_abort(station->playout, f->tag);
-		}
-	}
-}
-
 static cJSON *stop(struct station *station, const struct control_peer *peer)
 {
 	uint64_t tags[MAX_IN_FLIGHT];
@@ -339,7 +305,7 @@ static cJSON *stop(struct station *station, const struct control_peer *peer)
 		cJSON_Delete(stopped);
 		return error_response("no manual or emergency broadcast is on air or waiting");
 	}
-	after_stop(station, tags, count);
+	fate_after_stop(station, tags, count);
 	cJSON *response = cJSON_CreateObject();
 	cJSON_AddBoolToObject(response, "ok", 1);
 	cJSON_AddItemToObject(response, "stopped", stopped);

@@ -59,6 +59,8 @@ void remember(struct station *station, const struct tt_airing *a)
 	struct judged_key *k = &station->judged[station->judged_next++ % MAX_JUDGED];
 	k->event_id = a->event_id;
 	k->part = a->part;
+	k->scheduled_ns = a->scheduled_ns;
+	k->media_id = a->media_id;
 	snprintf(k->date, sizeof k->date, "%s", a->occurrence_date);
 }
 
@@ -224,103 +226,44 @@ uint64_t cue_piece(struct station *station, const struct cue_request *r,
 	return tag;
 }
 
-void cue(struct station *station, const struct tt_airing *a, int64_t offset_ns,
-	 int64_t start_ns, int continuation, const char *note)
+void cue_media(struct station *station, const struct cue_request *request)
 {
+	const struct tt_airing *a = request->airing;
 	struct tt_media media;
 	void *source = NULL;
 	char error[512];
-	if (open_media(station, a->media_id, offset_ns, &media, &source, error, sizeof error) < 0) {
+	if (open_media(station, a->media_id, request->offset_ns, &media, &source, error,
+		       sizeof error) < 0) {
 		note_error(station, "cannot play '%s': %s", a->title, error);
 		log_row(station, a, TT_RUN_FAILED, error);
 		return;
 	}
-	struct cue_request request = {
-		.airing = a, .offset_ns = offset_ns, .start_ns = start_ns,
-		.continuation = continuation, .note = note,
-	};
-	cue_piece(station, &request, &sched_media_source_ops, source);
+	cue_piece(station, request, &sched_media_source_ops, source);
 }
 
-void continue_item(struct station *station, const struct tt_airing *a, int64_t offset_ns,
-		   int64_t start_ns, uint64_t after_tag, int64_t clock_origin_ns, const char *note)
+/* Judges an airing, moved by its occurrence's shift if it was preempted
+ * earlier: a later part due before the air is free is held like its first. */
+static void judge(struct station *station, const struct tt_airing *a,
+		  const struct occurrence_shift *shift, int64_t now)
 {
-	struct tt_media media;
-	void *source = NULL;
-	char error[512];
-	if (clock_origin_ns && offset_ns >= a->duration_ns) {
-		log_row(station, a, TT_RUN_SKIPPED, "its time passed while a higher priority "
-			"broadcast was on air (policy rejoin)");
-		return;
-	}
-	char rejoined[160];
-	if (clock_origin_ns) {
-		snprintf(rejoined, sizeof rejoined, "rejoined at %.3f s %s", (double)offset_ns / 1e9,
-			 note ? note : "after a higher priority broadcast");
-		note = rejoined;
-	}
-	if (open_media(station, a->media_id, offset_ns, &media, &source, error, sizeof error) < 0) {
-		log_row(station, a, TT_RUN_FAILED, error);
-		return;
-	}
-	struct cue_request request = {
-		.airing = a, .offset_ns = offset_ns, .start_ns = start_ns, .after_tag = after_tag,
-		.continuation = 1, .clock_origin_ns = clock_origin_ns, .note = note,
-	};
-	cue_piece(station, &request, &sched_media_source_ops, source);
-}
-
-/* How far ahead to cue an item joined where the clock is: beyond what the
- * device has buffered, so its first frame is placed at its instant. */
-static int64_t join_ahead_ns(struct station *station)
-{
-	struct playout_status device;
-	playout_get_status(station->playout, &device);
-	return (int64_t)device.buffer_frames * NS_PER_SECOND / device.rate + 200 * NS_PER_MS;
-}
-
-/* Decides once what to do with an airing due at `due` (its timetable instant,
- * or later if its occurrence was moved by a preemption). */
-static void judge(struct station *station, const struct tt_airing *a, int64_t due, int64_t now,
-		  const char *missed_because)
-{
-	int64_t late_grace = config_ms(station->config->late_grace_ms, 2000);
-	int64_t rejoin_grace = (int64_t)(station->config->rejoin_grace_s > 0
-						 ? station->config->rejoin_grace_s : 600) * NS_PER_SECOND;
-	int64_t late = now - due;
-	int64_t end = due + a->duration_ns;
-	char note[128];
-	remember(station, a);
-	if (late <= late_grace) {
-		cue(station, a, 0, due, 0, NULL);
-	} else if (now < end && late <= rejoin_grace) {
-		/* on air by the timetable: join it where it would be, a moment ahead */
-		int64_t start = now + join_ahead_ns(station);
-		snprintf(note, sizeof note, "joined at %.3f s: the station was not on air at its start",
-			 (double)(start - due) / 1e9);
-		cue(station, a, start - due, start, 0, note);
-	} else {
-		log_row(station, a, TT_RUN_MISSED, missed_because);
-	}
-}
-
-/* Judges an airing of an occurrence that was preempted earlier. */
-static void judge_shifted(struct station *station, const struct tt_airing *a,
-			  const struct occurrence_shift *shift, int64_t now)
-{
-	if (shift->skip_rest) {
+	int64_t due = a->scheduled_ns + (shift ? shift->shift_ns : 0);
+	if (shift && shift->skip_rest) {
 		remember(station, a);
 		log_row(station, a, TT_RUN_SKIPPED,
 			"dropped: its broadcast was preempted and its policy is skip");
 		return;
 	}
-	int64_t due = a->scheduled_ns + shift->shift_ns;
-	if (due >= shift->hold_until_ns) {
-		judge(station, a, due, now, NOT_RUNNING);
+	if (!shift || due >= shift->hold_until_ns) {
+		struct fate fate = { .cause = FATE_DUE, .airing = a, .at_ns = now, .due_ns = due,
+				     .missed_because = NOT_RUNNING };
+		decide_fate(station, &fate);
 		return;
 	}
 	remember(station, a);
-	continue_item(station, a, shift->hold_until_ns - due, shift->hold_until_ns, 0, due, NULL);
+	struct fate fate = { .cause = FATE_HELD, .airing = a, .at_ns = now,
+			     .free_at_ns = shift->hold_until_ns, .after_tag = shift->after_tag,
+			     .holder_name = shift->holder_name };
+	decide_fate(station, &fate);
 }
 
 /* After a restart: an item the stopped station was playing, still on air by
@@ -339,12 +282,10 @@ static void rejoin_after_restart(struct station *station, const struct tt_airing
 			last = &runs[i];
 	int interrupted = last && last->status == TT_RUN_INTERRUPTED;
 	free(runs);
-	int64_t rejoin_grace = (int64_t)(station->config->rejoin_grace_s > 0
-						 ? station->config->rejoin_grace_s : 600) * NS_PER_SECOND;
-	if (!interrupted || now - due > rejoin_grace)
+	if (!interrupted || now - due > rejoin_grace_ns(station))
 		return;
 	int64_t start = now + join_ahead_ns(station);
-	continue_item(station, a, start - due, start, 0, due, "after the station restarted");
+	continue_item(station, a, start - due, start, 0, due, "the station restarted");
 }
 
 static int same_airing(const struct tt_airing *x, const struct tt_airing *y)
@@ -363,6 +304,39 @@ static void mark_seen(struct station *station, const struct tt_airing *a)
 		if (f->used && same_airing(&f->airing, a))
 			f->seen = 1;
 	}
+}
+
+/* An import that replaces the timetable gives the broadcasts new event ids:
+ * an airing judged (cued, on air or aired) at the same instant with the same
+ * media, under an event the timetable no longer has, is this airing, not
+ * another one to air again. A piece of it in flight takes the new identity. */
+static int adopt(struct station *station, const struct tt_airing *a,
+		 const struct tt_airing *airings, size_t count)
+{
+	for (size_t i = 0; i < MAX_JUDGED; i++) {
+		const struct judged_key *k = &station->judged[i];
+		if (k->event_id == 0 || k->event_id == a->event_id || k->part != a->part ||
+		    k->scheduled_ns != a->scheduled_ns || k->media_id != a->media_id)
+			continue;
+		int still_there = 0;
+		for (size_t n = 0; n < count && !still_there; n++)
+			still_there = airings[n].event_id == k->event_id;
+		if (still_there)
+			continue;
+		log_message(LOG_INFO, "'%s' (event %" PRId64 " part %d) is event %" PRId64 " in the "
+			    "timetable now", a->title, k->event_id, a->part, a->event_id);
+		for (int f = 0; f < MAX_IN_FLIGHT; f++) {
+			struct in_flight *piece = &station->in_flight[f];
+			if (piece->used && !piece->manual_id && piece->airing.event_id == k->event_id &&
+			    piece->airing.part == k->part && strcmp(piece->airing.occurrence_date, k->date) == 0) {
+				piece->airing = *a;
+				piece->seen = 1;
+			}
+		}
+		remember(station, a);
+		return 1;
+	}
+	return 0;
 }
 
 /* Pieces cued but not yet on air whose airing the timetable no longer has
@@ -389,7 +363,7 @@ static void withdraw_unseen(struct station *station, int64_t from, int64_t horiz
  * rather than airing late. */
 static void rejudge_overtaken(struct station *station, int64_t now)
 {
-	int64_t late_grace = config_ms(station->config->late_grace_ms, 2000);
+	int64_t late_grace = late_grace_ns(station);
 	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
 		struct in_flight *f = &station->in_flight[i];
 		if (!f->used || f->started || f->dropped || f->continuation || f->manual_id ||
@@ -402,7 +376,9 @@ static void rejudge_overtaken(struct station *station, int64_t now)
 			    (double)(now - due) / 1e9);
 		f->dropped = 1;
 		playout_abort(station->playout, f->tag);
-		judge(station, &airing, due, now, "the clock moved past its time");
+		struct fate fate = { .cause = FATE_DUE, .airing = &airing, .at_ns = now, .due_ns = due,
+				     .missed_because = "the clock moved past its time" };
+		decide_fate(station, &fate);
 	}
 }
 
@@ -416,7 +392,7 @@ void plan(struct station *station)
 	if (cue_ahead < least_ahead)
 		cue_ahead = least_ahead;
 	int64_t horizon = now + cue_ahead;
-	int64_t from = now - config_ms(station->config->late_grace_ms, 2000);
+	int64_t from = now - late_grace_ns(station);
 	int first = !station->first_plan_done;
 	if (first) {
 		/* after a stop or crash: look back to when the station was last alive */
@@ -434,9 +410,10 @@ void plan(struct station *station)
 	}
 	for (int i = 0; i < MAX_IN_FLIGHT; i++)
 		station->in_flight[i].seen = 0;
+	for (size_t i = 0; i < count; i++)
+		mark_seen(station, &airings[i]);
 	for (size_t i = 0; i < count; i++) {
 		struct tt_airing a = airings[i];
-		mark_seen(station, &a);
 		struct occurrence_shift *shift = find_shift(station, a.event_id, a.occurrence_date, 0);
 		int64_t due = a.scheduled_ns + (shift ? shift->shift_ns : 0);
 		int64_t end = due + a.duration_ns;
@@ -445,7 +422,7 @@ void plan(struct station *station)
 		/* long past, unless on air now after a restart */
 		if (due < from && !(first && end > now))
 			continue;
-		if (was_judged(station, &a))
+		if (was_judged(station, &a) || adopt(station, &a, airings, count))
 			continue;
 		int exists = tt_run_exists(station->tt, a.event_id, a.occurrence_date, a.part);
 		if (exists != 0) {
@@ -454,10 +431,7 @@ void plan(struct station *station)
 				rejoin_after_restart(station, &a, due, now);
 			continue;
 		}
-		if (shift)
-			judge_shifted(station, &a, shift, now);
-		else
-			judge(station, &a, a.scheduled_ns, now, NOT_RUNNING);
+		judge(station, &a, shift, now);
 	}
 	free(airings);
 	withdraw_unseen(station, from, horizon);

@@ -77,6 +77,8 @@ struct judged_key {
 	int64_t event_id;
 	char date[11];
 	int part;
+	int64_t scheduled_ns;     /* with media_id: the same broadcast under another */
+	int64_t media_id;         /* event id (a replaced timetable) */
 };
 
 /* How the rest of a preempted occurrence airs. */
@@ -88,6 +90,28 @@ struct occurrence_shift {
 	enum tt_resume policy;
 	int64_t shift_ns;         /* its later parts air this much later */
 	int64_t hold_until_ns;    /* nothing of it airs before this instant */
+	uint64_t after_tag;       /* ... or before this piece ends (0: none) */
+	char holder_name[200];    /* what held it, for rows' details */
+};
+
+/* What fate.c decides about (see there and docs/timetable.md). */
+enum fate_cause {
+	FATE_DUE,                 /* planning reached it (on time, late or missed) */
+	FATE_HELD,                /* its start came while an equal or higher priority held the air */
+	FATE_CUT,                 /* a higher priority took the air part-way through it */
+};
+
+struct fate {
+	enum fate_cause cause;
+	const struct tt_airing *airing;
+	int64_t at_ns;            /* DUE: now; HELD, CUT: when it happened */
+	int64_t due_ns;           /* DUE: when it was to start (moved by any shift) */
+	const char *missed_because; /* DUE: why it did not air at its start, if late */
+	int64_t position_ns;      /* HELD, CUT: where in the item it was to go on */
+	const struct in_flight *holder; /* HELD, CUT: what took or holds the air, or NULL */
+	int64_t free_at_ns;       /* without a holder: when the air is free */
+	uint64_t after_tag;       /* without a holder: ... or after this piece */
+	const char *holder_name;  /* without a holder: what held it */
 };
 
 struct station {
@@ -120,17 +144,17 @@ void remember(struct station *station, const struct tt_airing *a);
 void forget(struct station *station, const struct tt_airing *a);
 struct occurrence_shift *find_shift(struct station *station, int64_t event_id,
 				    const char *date, int create);
-/* Cues a piece of an airing: from offset_ns into the item, at start_ns. */
-void cue(struct station *station, const struct tt_airing *a, int64_t offset_ns,
-	 int64_t start_ns, int continuation, const char *note);
+/* Opens the request's media item from its offset and cues it; a file that
+ * cannot be opened gets a failed row. */
+void cue_media(struct station *station, const struct cue_request *request);
 /* Cues any source (taken over: closed on failure). Returns its tag, or 0
  * after logging why (a failed row unless unlogged). */
 uint64_t cue_piece(struct station *station, const struct cue_request *request,
 		   const struct playout_source_ops *ops, void *source);
-/* Cues the rest of a preempted item, from offset_ns into it, at start_ns (0:
- * right after after_tag). With clock_origin_ns (policy rejoin: when its
- * position 0 would have aired) an item whose time has passed is logged
- * skipped instead, and `note` says after what it rejoined. */
+/* Cues the rest of a preempted item, from offset_ns into it, at start_ns, or
+ * right after after_tag if that is set. With clock_origin_ns (policy rejoin:
+ * when its position 0 would have aired) an item whose time has passed is
+ * logged skipped instead, and `note` names what it rejoined after. (fate.c) */
 void continue_item(struct station *station, const struct tt_airing *a, int64_t offset_ns,
 		   int64_t start_ns, uint64_t after_tag, int64_t clock_origin_ns, const char *note);
 /* Opens a media item as a source (mono at the engine rate). */
@@ -143,6 +167,18 @@ void note_error(struct station *station, const char *fmt, ...)
 /* Writes a row for an airing that does not air (missed, skipped, failed). */
 void log_row(struct station *station, const struct tt_airing *a,
 	     enum tt_run_status status, const char *detail);
+
+/* fate.c */
+void decide_fate(struct station *station, const struct fate *fate);
+/* How far ahead to cue an item joined where the clock is: beyond what the
+ * device has buffered, so its first frame is placed at its instant. */
+int64_t join_ahead_ns(struct station *station);
+/* Manual broadcasts were stopped (their pieces' tags) before their expected
+ * end: what they held airs sooner, by its policy. */
+void fate_after_stop(struct station *station, const uint64_t *stopped_tags, int count);
+/* late_grace_ms and rejoin_grace_s of the configuration, or their defaults. */
+int64_t late_grace_ns(const struct station *station);
+int64_t rejoin_grace_ns(const struct station *station);
 
 /* runs.c */
 void drain_events(struct station *station);
