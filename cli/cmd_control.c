@@ -268,7 +268,9 @@ int cmd_play(int argc, char **argv)
 static int simple(int argc, char **argv, const char *command, const char *usage,
 		  void (*print)(const cJSON *reply))
 {
-	static const struct option_spec specs[] = { { "capture", 1 }, { "reason", 1 }, { NULL, 0 } };
+	static const struct option_spec specs[] = {
+		{ "capture", 1 }, { "reason", 1 }, { "chime", 0 }, { NULL, 0 },
+	};
 	struct arguments args;
 	struct settings settings;
 	int rc = parse_arguments(argc, argv, specs, &args, usage);
@@ -276,7 +278,8 @@ static int simple(int argc, char **argv, const char *command, const char *usage,
 		return rc < 0 ? EXIT_USAGE : EXIT_OK;
 	int live = strcmp(command, "live") == 0;
 	if (args.word_count || (!live && (option(&args, specs, "capture") ||
-					  option(&args, specs, "reason")))) {
+					  option(&args, specs, "reason") ||
+					  option(&args, specs, "chime")))) {
 		fail_message("usage: %s", usage);
 		return EXIT_USAGE;
 	}
@@ -289,6 +292,8 @@ static int simple(int argc, char **argv, const char *command, const char *usage,
 		cJSON_AddStringToObject(request, "capture", text);
 	if (live && (text = option(&args, specs, "reason")))
 		cJSON_AddStringToObject(request, "reason", text);
+	if (live && option(&args, specs, "chime"))
+		cJSON_AddBoolToObject(request, "chime", 1);
 	cJSON *reply = ask_station(&settings, request);
 	cJSON_Delete(request);
 	return finish_reply(reply, args.json, print);
@@ -296,7 +301,7 @@ static int simple(int argc, char **argv, const char *command, const char *usage,
 
 int cmd_live(int argc, char **argv)
 {
-	return simple(argc, argv, "live", "loaxa live [--capture PCM] [--reason TEXT]", print_broadcast);
+	return simple(argc, argv, "live", "loaxa live [--capture PCM] [--chime] [--reason TEXT]", print_broadcast);
 }
 
 int cmd_stop(int argc, char **argv)

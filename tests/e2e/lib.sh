@@ -111,6 +111,31 @@ record_verdicts() {
 	return 0
 }
 
+# make_staircase FILE COUNT SECONDS: COUNT tones of SECONDS each, step k at
+# 400 Hz × 1.1^k, 48 kHz mono: the tape shows which part of it aired when
+make_staircase() {
+	local out=$1 count=$2 seconds=$3 k parts=()
+	for k in $(seq 0 $((count - 1))); do
+		sox -n -r 48000 -c 1 -b 16 "$WORK/staircase-step$k.wav" synth "$seconds" sine \
+			"$(awk -v k="$k" 'BEGIN { printf "%.1f", 400 * 1.1 ^ k }')" vol 0.5
+		parts+=("$WORK/staircase-step$k.wav")
+	done
+	sox "${parts[@]}" "$out"
+}
+
+# make_microphone SECONDS: an ALSA capture device `loaxamic` that gives a
+# 1500 Hz tone for SECONDS, for `loaxa live`
+make_microphone() {
+	sox -n -r 48000 -c 1 -e float -b 32 -t raw "$WORK/mic.raw" synth "$1" sine 1500 vol 0.5
+	cat >"$WORK/mic.conf" <<CONF
+pcm.loaxamic {
+	type plug
+	slave.pcm { type file slave.pcm "null" file "/dev/null" infile "$WORK/mic.raw" format "raw" }
+}
+CONF
+	export ALSA_CONFIG_PATH=$ALSA_CONFIG_PATH:$WORK/mic.conf
+}
+
 finish() {
 	echo "$CHECKS_PASSED passed, $CHECKS_FAILED failed"
 	[ "$CHECKS_FAILED" -eq 0 ]

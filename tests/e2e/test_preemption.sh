@@ -119,7 +119,8 @@ done
 
 rows() { sqlite3 "$DB" "SELECT group_concat(status, ',') FROM (SELECT status FROM as_run WHERE title = '$1' ORDER BY id)"; }
 check "resume rows: preempted,resumed ($(rows 'staircase resume'))" test "$(rows 'staircase resume')" = "preempted,resumed"
-check "restart rows: preempted,resumed ($(rows 'staircase restart'))" test "$(rows 'staircase restart')" = "preempted,resumed"
+# restarted, the item aired whole again: that row says played
+check "restart rows: preempted,played ($(rows 'staircase restart'))" test "$(rows 'staircase restart')" = "preempted,played"
 check "skip rows: preempted,skipped ($(rows 'staircase skip'))" test "$(rows 'staircase skip')" = "preempted,skipped"
 check "rejoin rows: preempted,resumed ($(rows 'staircase rejoin'))" test "$(rows 'staircase rejoin')" = "preempted,resumed"
 cut_frames=$(sqlite3 "$DB" "SELECT frames_played FROM as_run WHERE title = 'staircase resume' AND status = 'preempted'")
