@@ -14,8 +14,8 @@ SOURCE_DIR=$(cd "$(dirname "$0")" && pwd)
 TAPETOOL=$BUILD_DIR/tapetool
 export ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:$BUILD_DIR/testcard.conf
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/testcard.XXXXXX")
-passed=0
-failed=0
+# pass, fail and the expect_* checks
+source "$SOURCE_DIR/expect.sh"
 summary_printed=0
 
 finish() {
@@ -30,46 +30,7 @@ finish() {
 }
 trap finish EXIT
 
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 now_ns() { date +%s%N; }
-ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e6 }'; }
-# ns difference of two large integers, exact in bash, as ms.
-ns_difference_ms() { local d=$(($2 - $1)); awk -v d="$d" 'BEGIN { printf "%.3f", d / 1e6 }'; }
-
-# expect_range LABEL VALUE LOW HIGH UNIT [EXPECTED_TEXT]
-expect_range() {
-	local label=$1 value=$2 low=$3 high=$4 unit=$5 expected=${6:-"$3 to $4"}
-	if [ -n "$value" ] && awk -v v="$value" -v l="$low" -v h="$high" \
-		'BEGIN { exit !(l <= v && v <= h) }'; then
-		pass "$label: $value $unit (expected $expected)"
-	else
-		fail "$label: ${value:-nothing} $unit (expected $expected)"
-	fi
-}
-
-# expect_near LABEL VALUE EXPECTED TOLERANCE UNIT
-expect_near() {
-	expect_range "$1" "$2" "$(awk -v e="$3" -v t="$4" 'BEGIN { printf "%.9g", e - t }')" \
-		"$(awk -v e="$3" -v t="$4" 'BEGIN { printf "%.9g", e + t }')" "$5" "$3 ± $4"
-}
-
-# expect_equal LABEL VALUE EXPECTED
-expect_equal() {
-	if [ "$2" = "$3" ]; then pass "$1: $2"; else fail "$1: ${2:-nothing} (expected $3)"; fi
-}
-
-# expect_within LABEL VALUE_NS LOW_NS HIGH_NS WHAT: the instant VALUE lies in
-# [LOW, HIGH] (two clock readings around an ALSA call), give or take 0.2 ms.
-expect_within() {
-	local label=$1 value=${2:-0} low=${3:-0} high=${4:-0} slack=200000 text
-	text="$(ns_difference_ms "$low" "$value") ms after $5 (window $(ns_difference_ms "$low" "$high") ms)"
-	if ((low - slack <= value && value <= high + slack)); then
-		pass "$label: $text"
-	else
-		fail "$label: $text"
-	fi
-}
 
 # expect_ran LABEL OUTPUT: the harness scenario exited 0
 expect_ran() {
@@ -80,7 +41,12 @@ expect_ran() {
 value() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 # segment_value TAPE INDEX KEY
 segment_value() { value "$3" "$(timeout 30 "$TAPETOOL" segments "$1" | sed -n "$(($2 + 1))p")"; }
-segment_count() { timeout 30 "$TAPETOOL" segments "$1" | grep -c '^segment ' || true; }
+# segment_count TAPE: prints nothing (and fails) if tapetool cannot read it
+segment_count() {
+	local segments
+	segments=$(timeout 30 "$TAPETOOL" segments "$1") || return 1
+	awk '/^segment / { n++ } END { print n + 0 }' <<<"$segments"
+}
 info_value() { sed -n "s/^$2=//p" "$1.info"; }
 # frame_realtime_ns TAPE FRAME: when that tape frame aired
 frame_realtime_ns() {
