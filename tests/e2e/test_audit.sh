@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 
 sql() { sqlite3 "$DB" "$1"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 Y=$(( $(date +%Y) + 2 ))
 me=$(id -un)
 

@@ -13,7 +13,6 @@ FIXTURES=${LOAXA_FIXTURES:-$BUILD/fixtures}
 "$ROOT/tests/fixtures/make-fixtures.sh" "$FIXTURES" >/dev/null
 LIBRARY=$WORK/loaxa-media
 sql() { sqlite3 "$DB" "$1"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 json_true() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
 quietly() { "$@" >/dev/null 2>&1; }
 # show ID EXPRESSION: a field of `media show ID --json`
