@@ -56,8 +56,9 @@ int begin_command(int argc, char **argv, const struct option_spec *specs, const 
 		  struct arguments *args, struct settings *settings);
 
 /* Reads the settings for this invocation (--config / LOAXA_CONFIG / ./loaxa.conf /
- * /etc/loaxa/loaxa.conf, then --db / LOAXA_DB). Sets TZ. Returns -1 with a
- * message printed if the config file is bad. */
+ * /etc/loaxa/loaxa.conf, then --db / LOAXA_DB). Sets TZ, and reads the test
+ * clock's offset (playout/clock.h) so that now_ns() is the station's clock.
+ * Returns -1 with a message printed if the config file is bad. */
 int load_settings(const struct arguments *args, const struct option_spec *specs,
 		  struct settings *settings);
 
@@ -67,6 +68,7 @@ struct tt *open_timetable(const struct settings *settings, enum tt_open_mode mod
 /* Output */
 void json_string(FILE *out, const char *text);
 void print_local_time(FILE *out, int64_t instant_ns, int with_ms);
+/* The station's clock: station_clock_ns(), the test clock included. */
 int64_t now_ns(void);
 void fail_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses a whole decimal integer; -1 if not one (or out of range). */

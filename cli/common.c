@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "playout/clock.h"
 
 static const struct option_spec common_specs[] = {
 	{ "db", 1 }, { "config", 1 }, { "json", 0 }, { "help", 0 },
@@ -265,6 +266,9 @@ int load_settings(const struct arguments *args, const struct option_spec *specs,
 		setenv("TZ", "Asia/Ho_Chi_Minh", 1);
 	snprintf(s->time_zone, sizeof s->time_zone, "%s", getenv("TZ"));
 	tzset();
+	/* the station's clock, a test clock's offset included, for every
+	 * command: "today", "in the past", audit and import times */
+	station_clock_refresh();
 	return 0;
 }
 
@@ -318,9 +322,7 @@ void print_local_time(FILE *out, int64_t instant_ns, int with_ms)
 
 int64_t now_ns(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+	return station_clock_ns();
 }
 
 void fail_message(const char *fmt, ...)

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "playout/clock.h"
 #include "schedules/store_internal.h"
 
 /* Forward migrations: entry i brings user_version from i to i + 1. Never edit
@@ -310,10 +311,8 @@ long tt_today(const struct tt *tt)
 {
 	if (tt->has_today)
 		return tt->today;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
 	char date[11];
-	tt_local_date((int64_t)now.tv_sec * TT_NS, date);
+	tt_local_date(station_clock_ns(), date);
 	return tt_day_of(date);
 }
 
@@ -335,7 +334,7 @@ void tt_column_text(sqlite3_stmt *stmt, int column, char *out, size_t size)
 
 void tt_now_text(char out[32])
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)(station_clock_ns() / TT_NS);
 	struct tm local;
 	localtime_r(&now, &local);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%S%z", &local);
