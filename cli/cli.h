@@ -61,6 +61,16 @@ int begin_command(int argc, char **argv, const struct option_spec *specs, const 
  * Returns -1 with a message printed if the config file is bad. */
 int load_settings(const struct arguments *args, const struct option_spec *specs,
 		  struct settings *settings);
+/* The time zone (time_zone in the config, else $TZ, else Asia/Ho_Chi_Minh)
+ * must be one the C library knows: a zone file (/usr/share/zoneinfo/NAME, or
+ * under $TZDIR) or a POSIX TZ string with its offset ("ICT-7"); an unknown
+ * one would quietly mean UTC, so load_settings refuses it with a message.
+ * load_settings_for_control does not: the commands that only ask the
+ * running station to act now (emergency, play, live, stop, status) use no
+ * local time, and a typo in an operator's TZ must not hold back an
+ * emergency. */
+int load_settings_for_control(const struct arguments *args, const struct option_spec *specs,
+			      struct settings *settings);
 
 /* Opens the timetable, printing the error on failure. */
 struct tt *open_timetable(const struct settings *settings, enum tt_open_mode mode);
