@@ -67,6 +67,31 @@ stop_serve || rc=$?
 check "SIGTERM while waiting for the card ends it cleanly (exit $rc)" test "$rc" -eq 0
 expect_status 1 "loaxa init" "$LOAXA" serve --db "$WORK/nothing-here.db" --device null
 
+# Something that is not a socket at the control socket's path: serve
+# refuses, naming it, and removes nothing; a stale socket is replaced.
+SOCKET=$WORK/loaxa.sock
+echo "not a socket" >"$SOCKET"
+expect_status 1 "control socket path $SOCKET is a regular file, not a socket; loaxa removes nothing" \
+	timeout 20 "$LOAXA" serve --no-wait --device "loaxatest:TAPE=$WORK/t.wav"
+check "the file is still there, unchanged" test "$(cat "$SOCKET")" = "not a socket"
+rm "$SOCKET"
+mkdir "$SOCKET"
+expect_status 1 "control socket path $SOCKET is a folder, not a socket" \
+	timeout 20 "$LOAXA" serve --no-wait --device "loaxatest:TAPE=$WORK/t.wav"
+check "the folder is still there" test -d "$SOCKET"
+rmdir "$SOCKET"
+echo "kept" >"$WORK/elsewhere"
+ln -s "$WORK/elsewhere" "$SOCKET"
+expect_status 1 "control socket path $SOCKET is a symbolic link, not a socket" \
+	timeout 20 "$LOAXA" serve --no-wait --device "loaxatest:TAPE=$WORK/t.wav"
+check "the link and its target are still there" test -L "$SOCKET" -a "$(cat "$WORK/elsewhere")" = kept
+rm "$SOCKET"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$SOCKET"
+check "a stale socket (bound, nobody listening) is there" test -S "$SOCKET"
+start_serve "loaxatest:TAPE=$WORK/t.wav"
+check "serve replaces a stale socket and answers there" wait_for 10 "$LOAXA" status
+check "serve stops cleanly on SIGTERM" stop_serve
+
 # An unknown time zone would quietly mean UTC, every broadcast 7 h off: the
 # commands that use local time refuse it, naming it and what to do.
 zone_refused="time zone 'Asia/Hanoii' .* is unknown: there is no zone file /usr/share/zoneinfo/Asia/Hanoii.*Asia/Ho_Chi_Minh"
