@@ -110,7 +110,12 @@ static void fill_row(struct tt_media *row, const struct media_analysis *a, const
 		if (dot && dot != row->title)
 			*dot = '\0';
 	}
+	/* one line: a file name may hold a newline or a tab */
+	media_clean_title(row->title);
+	if (!row->title[0])
+		snprintf(row->title, sizeof row->title, "%s", a->sha256_hex);
 	copy_as_utf8(row->category, sizeof row->category, category ? category : "");
+	media_clean_title(row->category);
 	snprintf(row->codec, sizeof row->codec, "%s", a->info.codec);
 	row->rate = a->info.rate;
 	row->channels = a->info.channels;
@@ -258,6 +263,15 @@ static int import_files(const struct arguments *args, const struct settings *set
 		fail_message("the %s is not valid UTF-8 text; type it again or save it as UTF-8",
 			     invalid);
 		return EXIT_REFUSED;
+	}
+	if (title) {
+		copy_as_utf8(checked, sizeof checked, title);
+		media_clean_title(checked);
+		if (!checked[0]) {
+			fail_message("the --title has nothing to show (only spaces or control "
+				     "characters); give a title, or leave --title out to use the file's");
+			return EXIT_REFUSED;
+		}
 	}
 	struct tt *tt = open_timetable(settings, TT_OPEN_EXISTING);
 	if (!tt)

@@ -151,6 +151,13 @@ double media_playout_gain_db(const struct media_analysis *analysis,
 			     double target_lufs, double max_true_peak_dbtp,
 			     double trim_db);
 
+/* Makes UTF-8 text one line fit for a title, in place: each control
+ * character (U+0000 to U+001F, U+007F, U+0080 to U+009F: a newline or tab
+ * from a file name, say) becomes a space, and spaces at either end are
+ * dropped. Titles from tags, file names and --title all go through it, so
+ * `loaxa media list` keeps one line per item. */
+void media_clean_title(char *text);
+
 /* Copies src_path into library_dir as <ab>/<sha256>.<extension> (temporary
  * name, fsync, rename, fsync of the directory). Already there: returns 0 and
  * leaves it. stored_path receives the path relative to library_dir.

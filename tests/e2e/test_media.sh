@@ -121,6 +121,27 @@ odd="$WORK/$(printf 'Th\xf4ng b\xe1o.wav')"
 sox -n -r 16000 -c 1 -b 16 "$odd" synth 1 sine 600 vol 0.3
 "$LOAXA" media import "$odd" --json >"$WORK/odd.json" 2>/dev/null
 check "a name that is not UTF-8: imported, the JSON valid" test "$(json "d[0]['title']" <"$WORK/odd.json")" = "Th�ng b�o"
+# a name with a newline and a tab: the title is one line, media list one
+# line per item (a title of control characters only is refused)
+controls="$WORK/$(printf 'Tin\nsáng\tmai.wav')"
+sox -n -r 16000 -c 1 -b 16 "$controls" synth 1 sine 650 vol 0.3
+"$LOAXA" media import "$controls" --json >"$WORK/controls.json" 2>/dev/null
+check "a name with a newline and a tab: the title is one line" \
+	test "$(json "d[0]['title']" <"$WORK/controls.json")" = "Tin sáng mai"
+check "  the original name is kept as it is" \
+	test "$(json "d[0]['original_name'] == 'Tin\\nsáng\\tmai.wav'" <"$WORK/controls.json")" = True
+sox -n -r 16000 -c 1 -b 16 "$WORK/given-controls.wav" synth 1 sine 750 vol 0.3
+"$LOAXA" media import "$WORK/given-controls.wav" --title "$(printf '\n Bản tin\r\nchiều\t')" >/dev/null 2>&1
+"$LOAXA" media list --json >"$WORK/list.json"
+check "--title with control characters: cleaned and trimmed" \
+	test "$(json "[m['title'] for m in d if m['original_name'] == 'given-controls.wav'][0]" <"$WORK/list.json")" = "Bản tin  chiều"
+check "  no title in the library holds a control character" \
+	test "$(json "sum(1 for m in d if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in m['title']))" <"$WORK/list.json")" = 0
+check "  none is empty or padded" \
+	test "$(json "sum(1 for m in d if not m['title'] or m['title'] != m['title'].strip())" <"$WORK/list.json")" = 0
+check "media list: one line per item" \
+	test "$("$LOAXA" media list | wc -l)" = "$(sql 'SELECT count(*) FROM media')"
+refused "the --title has nothing to show" "$WORK/cchc.mp3" --title "$(printf '\n\t')"
 refused "the title is not valid UTF-8" "$WORK/cchc.mp3" --title "$(printf 'B\xe1o')"
 refused "the category is not valid UTF-8" "$WORK/cchc.mp3" --category "$(printf 'Y t\xea')"
 
