@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -194,6 +195,17 @@ static int import_one(struct tt *tt, const struct settings *settings, const char
 					    settings->max_true_peak_dbtp, trim_db);
 	char stored[300];
 	rc = media_library_store(settings->library_dir, file, &analysis, stored, sizeof stored);
+	int64_t needed, available;
+	struct stat source;
+	if (rc == -ENOSPC && stat(file, &source) == 0 &&
+	    media_library_room(settings->library_dir, source.st_size, &needed, &available) == -ENOSPC) {
+		fprintf(stderr, "loaxa: %s: not imported: the library's disk (%s) has %.1f MiB free, "
+			"and storing this file needs %.1f MiB (its %.1f MiB and %lld MiB kept free "
+			"for the database and logs); free some space and try again\n", file,
+			settings->library_dir, available / 1048576.0, needed / 1048576.0,
+			source.st_size / 1048576.0, MEDIA_LIBRARY_MARGIN_BYTES / 1048576);
+		return -1;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "loaxa: %s: not imported: cannot store it in %s: %s\n", file,
 			settings->library_dir, media_strerror(rc));

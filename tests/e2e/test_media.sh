@@ -213,4 +213,30 @@ check "  audited" test "$(sql "SELECT count(*) FROM audit WHERE action = 'media.
 expect_status 2 "not a media id" "$LOAXA" media remove abc
 expect_status 1 "no media 999" "$LOAXA" media remove 999
 
+# --- room on the library's disk -------------------------------------------------------------
+# Import wants room for the file and 64 MiB more (the database and logs
+# live there too). A real small filesystem: an 80 MiB tmpfs holds a 1 s tone
+# (0.2 MiB + 64) but not 110 s (20 MiB + 64). Mounting needs root.
+small=$WORK/small
+if [ "$(id -u)" != 0 ]; then
+	echo "  SKIPPED the full-disk case: it mounts a small tmpfs, which needs root (uid $(id -u))"
+elif ! { mkdir -p "$small" && mount -t tmpfs -o size=80m loaxa-test "$small"; }; then
+	fail "cannot mount an 80 MiB tmpfs at $small for the full-disk case"
+else
+	trap 'umount "$small" 2>/dev/null || true; cleanup' EXIT
+	printf 'library = %s/library\n' "$small" >"$WORK/small.conf"
+	sox -n -r 48000 -c 2 -b 16 "$WORK/big.wav" synth 110 sine 500 vol 0.3
+	sox -n -r 48000 -c 2 -b 16 "$WORK/fits.wav" synth 1 sine 550 vol 0.3
+	rows=$(sql "SELECT count(*) FROM media")
+	expect_status 1 "big.wav: not imported: the library's disk \($small/library\) has (79|80)\.[0-9] MiB free, and storing this file needs 84.1 MiB \(its 20.1 MiB and 64 MiB kept free for the database and logs\); free some space" \
+		"$LOAXA" media import "$WORK/big.wav" --config "$WORK/small.conf"
+	check "  nothing stored: no row" test "$(sql "SELECT count(*) FROM media")" = "$rows"
+	check "  and no file in the library" test "$(find "$small" -type f | wc -l)" = 0
+	fits=$("$LOAXA" media import "$WORK/fits.wav" --config "$WORK/small.conf" 2>/dev/null)
+	check "a file that leaves the margin free is stored ($fits)" \
+		test -n "$fits" -a "$(find "$small/library" -type f -name '*.wav' | wc -l)" = 1
+	umount "$small"
+	trap cleanup EXIT
+fi
+
 finish
