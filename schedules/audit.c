@@ -20,9 +20,10 @@ int tt_audit(struct tt *tt, const char *action, const char *kind, int64_t id, co
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof detail, fmt, ap);
 	va_end(ap);
+	/* one reading: at_ns and its text agree */
 	int64_t now_ns = station_clock_ns();
 	char at[32];
-	tt_now_text(at);
+	tt_instant_text(now_ns, at);
 	sqlite3_stmt *stmt = tt_prepare(tt, "INSERT INTO audit (at_ns, at, operator, action, subject,"
 					    " detail) VALUES (?, ?, ?, ?, ?, ?)");
 	if (!stmt)

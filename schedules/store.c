@@ -332,12 +332,17 @@ void tt_column_text(sqlite3_stmt *stmt, int column, char *out, size_t size)
 	tt_copy(out, size, (const char *)sqlite3_column_text(stmt, column));
 }
 
+void tt_instant_text(int64_t instant_ns, char out[32])
+{
+	time_t seconds = (time_t)(instant_ns / TT_NS);
+	struct tm local;
+	localtime_r(&seconds, &local);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S%z", &local);
+}
+
 void tt_now_text(char out[32])
 {
-	time_t now = (time_t)(station_clock_ns() / TT_NS);
-	struct tm local;
-	localtime_r(&now, &local);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S%z", &local);
+	tt_instant_text(station_clock_ns(), out);
 }
 
 const char *tt_error(const struct tt *tt)

@@ -59,6 +59,8 @@ void tt_append(char *out, size_t size, const char *fmt, ...)
 /* The station's clock now (station_clock_ns(), playout/clock.h: a test
  * clock included) as "YYYY-MM-DDTHH:MM:SS+0700" style local ISO text. */
 void tt_now_text(char out[32]);
+/* The same for an instant (ns since the epoch). */
+void tt_instant_text(int64_t instant_ns, char out[32]);
 /* Refuses text that is too long for its field or is not valid UTF-8. */
 int tt_check_text(struct tt *tt, const char *what, const char *text, size_t size);
 

@@ -25,6 +25,8 @@ ahead_s=$(awk -v a="$audit_ns" -v n="$(date +%s%N)" 'BEGIN { if (a != "") printf
 check "the audit row's instant is the station's (${ahead_s:-none} s ahead)" within "$ahead_s" 86400 60
 audit_at=$(sqlite3 "$DB" "SELECT at FROM audit WHERE action = 'media.import'")
 check "the audit row's text is the station's day ($audit_at)" test "${audit_at:0:10}" = "$station_today"
+check "  and the same instant as its at_ns" \
+	test -n "$audit_ns" -a "$(date -d "@$((audit_ns / S))" +%FT%T%z)" = "$audit_at"
 
 "$LOAXA" schedule show --json >"$WORK/show.json"
 check "schedule show without a date shows the station's today" \
