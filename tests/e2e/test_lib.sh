@@ -100,6 +100,12 @@ check "ms_between of a missing reading prints nothing and fails" \
 	test "$(source "$ROOT/tests/testcard/expect.sh"; ms_between "" 5 || echo failed)" = failed
 check "ns_difference_ms of a missing reading prints nothing and fails" \
 	test "$(source "$ROOT/tests/testcard/expect.sh"; ns_difference_ms 1000 "" || echo failed)" = failed
+check "compute over numbers" \
+	test "$(source "$ROOT/tests/testcard/expect.sh"; compute '(b - a) / 48' a=480 b=1440)" = 20
+check "compute of a missing number prints nothing and fails" \
+	test "$(source "$ROOT/tests/testcard/expect.sh"; compute 'a + b' a= b=2 || echo failed)" = failed
+check "compute of a word fails" \
+	test "$(source "$ROOT/tests/testcard/expect.sh"; compute 'a + 1' a=None || echo failed)" = failed
 check "ns_difference_ms is exact for large integers" \
 	test "$(source "$ROOT/tests/testcard/expect.sh"; ns_difference_ms 1764650000123456789 1764650001123456789)" = 1000.000
 

@@ -26,6 +26,19 @@ ns_difference_ms() {
 	awk -v d="$d" 'BEGIN { printf "%.3f", d / 1e6 }'
 }
 
+# compute EXPRESSION NAME=NUMBER...: awk's value of EXPRESSION over the
+# named numbers; prints nothing and fails if any of them is not a number
+compute() {
+	local expression=$1 arg
+	local -a variables=()
+	shift
+	for arg in "$@"; do
+		is_number "${arg#*=}" || return 1
+		variables+=(-v "$arg")
+	done
+	awk "${variables[@]}" "BEGIN { printf \"%.9g\", $expression }"
+}
+
 # expect_range LABEL VALUE LOW HIGH UNIT [EXPECTED_TEXT]
 expect_range() {
 	local label=$1 value=${2-} low=${3-} high=${4-} unit=${5-} expected=${6:-"${3-} to ${4-}"}

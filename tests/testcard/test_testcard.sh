@@ -95,17 +95,16 @@ origin_ns=$(info_value "$tape" origin_realtime_ns)
 # the card's: each tone must lie within its aplay run, paced, ending with it
 first_ms=$(ms_between "$first_ns" "$first_end_ns")
 expect_range "tape origin within the first aplay, its 1 s before that ended" \
-	"$(ns_difference_ms "$first_ns" "$origin_ns")" 0 "$(awk -v m="$first_ms" 'BEGIN { print m - 995 }')" ms
+	"$(ns_difference_ms "$first_ns" "$origin_ns")" 0 "$(compute 'm - 995' m="$first_ms")" ms
 expect_near "first segment starts at the origin" "$(segment_value "$tape" 0 start_frame)" 0 1 frames
 second_start_ns=$(segment_value "$tape" 1 start_realtime_ns)
 second_ms=$(ms_between "$second_ns" "$second_end_ns")
 expect_range "second segment within the second aplay, its 0.5 s before that ended" \
-	"$(ns_difference_ms "$second_ns" "$second_start_ns")" 0 "$(awk -v m="$second_ms" 'BEGIN { print m - 495 }')" ms
+	"$(ns_difference_ms "$second_ns" "$second_start_ns")" 0 "$(compute 'm - 495' m="$second_ms")" ms
 first_end_frame=$(segment_value "$tape" 0 end_frame)
 expect_range "silence between the segments (sleep 700 ms + aplay start-up)" \
-	"$(awk -v a="$first_end_frame" -v b="$(segment_value "$tape" 1 start_frame)" \
-		'BEGIN { printf "%.3f", (b - a) / 48 }')" 695 \
-	"$(awk -v t="$(ns_difference_ms "$first_ns" "$second_start_ns")" 'BEGIN { print t - 995 }')" ms
+	"$(compute '(b - a) / 48' a="$first_end_frame" b="$(segment_value "$tape" 1 start_frame)")" 695 \
+	"$(compute 't - 995' t="$(ns_difference_ms "$first_ns" "$second_start_ns")")" ms
 expect_range "wall time of the 1 s aplay (paced, not written at once)" "$first_ms" 995 2000 ms
 expect_equal "starts in TAPE.info" "$(info_value "$tape" starts)" 2
 expect_equal "xruns in TAPE.info" "$(info_value "$tape" xruns)" 0
@@ -228,7 +227,7 @@ echo "header data size $header_bytes bytes, file data $(($(stat -c %s "$tape") -
 if timeout 10 "$TAPETOOL" info "$tape"; then pass "killed tape is readable"; else fail "killed tape unreadable"; fi
 played_ms=$(ns_difference_ms "$(info_value "$tape" origin_realtime_ns)" "$kill_ns")
 expect_near "killed tape holds what aired until the last call (played $played_ms ms)" \
-	"$(segment_value "$tape" 0 duration_ms)" "$(awk -v p="$played_ms" 'BEGIN { print p - 100 }')" 100 ms
+	"$(segment_value "$tape" 0 duration_ms)" "$(compute 'p - 100' p="$played_ms")" 100 ms
 expect_near "killed tape frequency" "$(segment_value "$tape" 0 freq_hz)" 660 6.6 Hz
 
 echo "== underrun: 200 ms, 300 ms without writing, 200 ms"
@@ -283,8 +282,8 @@ expect_within "tone resumes at the resume" "$(segment_value "$tape" 1 start_real
 	"$(value resume_before_realtime_ns "$output")" "$(value resume_after_realtime_ns "$output")" \
 	"snd_pcm_pause(0) began"
 expect_near "tone before and after the pause adds up to 500 ms" \
-	"$(awk -v a="$(segment_value "$tape" 0 duration_ms)" -v b="$(segment_value "$tape" 1 duration_ms)" \
-		'BEGIN { print a + b }')" 500 1 ms
+	"$(compute 'a + b' a="$(segment_value "$tape" 0 duration_ms)" b="$(segment_value "$tape" 1 duration_ms)")" \
+	500 1 ms
 
 echo "== non-blocking writes driven by poll()"
 tape=$WORK/poll.wav
