@@ -56,10 +56,21 @@ int begin_command(int argc, char **argv, const struct option_spec *specs, const 
 		  struct arguments *args, struct settings *settings);
 
 /* Reads the settings for this invocation (--config / LOAXA_CONFIG / ./loaxa.conf /
- * /etc/loaxa/loaxa.conf, then --db / LOAXA_DB). Sets TZ. Returns -1 with a
- * message printed if the config file is bad. */
+ * /etc/loaxa/loaxa.conf, then --db / LOAXA_DB). Sets TZ, and reads the test
+ * clock's offset (playout/clock.h) so that now_ns() is the station's clock.
+ * Returns -1 with a message printed if the config file is bad. */
 int load_settings(const struct arguments *args, const struct option_spec *specs,
 		  struct settings *settings);
+/* The time zone (time_zone in the config, else $TZ, else Asia/Ho_Chi_Minh)
+ * must be one the C library knows: a zone file (/usr/share/zoneinfo/NAME, or
+ * under $TZDIR) or a POSIX TZ string with its offset ("ICT-7"); an unknown
+ * one would quietly mean UTC, so load_settings refuses it with a message.
+ * load_settings_for_control does not: the commands that only ask the
+ * running station to act now (emergency, play, live, stop, status) use no
+ * local time, and a typo in an operator's TZ must not hold back an
+ * emergency. */
+int load_settings_for_control(const struct arguments *args, const struct option_spec *specs,
+			      struct settings *settings);
 
 /* Opens the timetable, printing the error on failure. */
 struct tt *open_timetable(const struct settings *settings, enum tt_open_mode mode);
@@ -67,6 +78,7 @@ struct tt *open_timetable(const struct settings *settings, enum tt_open_mode mod
 /* Output */
 void json_string(FILE *out, const char *text);
 void print_local_time(FILE *out, int64_t instant_ns, int with_ms);
+/* The station's clock: station_clock_ns(), the test clock included. */
 int64_t now_ns(void);
 void fail_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses a whole decimal integer; -1 if not one (or out of range). */

@@ -207,7 +207,7 @@ static int broadcast(int argc, char **argv, const char *command)
 		fail_message("--repeat, --gap and --chime are for 'loaxa emergency'");
 		return EXIT_USAGE;
 	}
-	if (load_settings(&args, specs, &settings) < 0)
+	if (load_settings_for_control(&args, specs, &settings) < 0)
 		return EXIT_REFUSED;
 	long long repeat = 1, gap = 0;
 	const char *text;
@@ -283,7 +283,7 @@ static int simple(int argc, char **argv, const char *command, const char *usage,
 		fail_message("usage: %s", usage);
 		return EXIT_USAGE;
 	}
-	if (load_settings(&args, specs, &settings) < 0)
+	if (load_settings_for_control(&args, specs, &settings) < 0)
 		return EXIT_REFUSED;
 	cJSON *request = cJSON_CreateObject();
 	cJSON_AddStringToObject(request, "cmd", command);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -110,7 +111,12 @@ static void fill_row(struct tt_media *row, const struct media_analysis *a, const
 		if (dot && dot != row->title)
 			*dot = '\0';
 	}
+	/* one line: a file name may hold a newline or a tab */
+	media_clean_title(row->title);
+	if (!row->title[0])
+		snprintf(row->title, sizeof row->title, "%s", a->sha256_hex);
 	copy_as_utf8(row->category, sizeof row->category, category ? category : "");
+	media_clean_title(row->category);
 	snprintf(row->codec, sizeof row->codec, "%s", a->info.codec);
 	row->rate = a->info.rate;
 	row->channels = a->info.channels;
@@ -189,6 +195,17 @@ static int import_one(struct tt *tt, const struct settings *settings, const char
 					    settings->max_true_peak_dbtp, trim_db);
 	char stored[300];
 	rc = media_library_store(settings->library_dir, file, &analysis, stored, sizeof stored);
+	int64_t needed, available;
+	struct stat source;
+	if (rc == -ENOSPC && stat(file, &source) == 0 &&
+	    media_library_room(settings->library_dir, source.st_size, &needed, &available) == -ENOSPC) {
+		fprintf(stderr, "loaxa: %s: not imported: the library's disk (%s) has %.1f MiB free, "
+			"and storing this file needs %.1f MiB (its %.1f MiB and %lld MiB kept free "
+			"for the database and logs); free some space and try again\n", file,
+			settings->library_dir, available / 1048576.0, needed / 1048576.0,
+			source.st_size / 1048576.0, MEDIA_LIBRARY_MARGIN_BYTES / 1048576);
+		return -1;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "loaxa: %s: not imported: cannot store it in %s: %s\n", file,
 			settings->library_dir, media_strerror(rc));
@@ -258,6 +275,15 @@ static int import_files(const struct arguments *args, const struct settings *set
 		fail_message("the %s is not valid UTF-8 text; type it again or save it as UTF-8",
 			     invalid);
 		return EXIT_REFUSED;
+	}
+	if (title) {
+		copy_as_utf8(checked, sizeof checked, title);
+		media_clean_title(checked);
+		if (!checked[0]) {
+			fail_message("the --title has nothing to show (only spaces or control "
+				     "characters); give a title, or leave --title out to use the file's");
+			return EXIT_REFUSED;
+		}
 	}
 	struct tt *tt = open_timetable(settings, TT_OPEN_EXISTING);
 	if (!tt)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "playout/clock.h"
 
 static const struct option_spec common_specs[] = {
 	{ "db", 1 }, { "config", 1 }, { "json", 0 }, { "help", 0 },
@@ -212,8 +213,148 @@ static int read_config(const char *path, struct settings *s)
 	return rc;
 }
 
-int load_settings(const struct arguments *args, const struct option_spec *specs,
-		  struct settings *s)
+/* "hh[:mm[:ss]]" with an optional sign, hours at most max_hours: the offset
+ * or rule time of a POSIX TZ string. Returns the text after it, or NULL. */
+static const char *posix_time(const char *p, int max_hours)
+{
+	if (*p == '+' || *p == '-')
+		p++;
+	for (int part = 0; part < 3; part++) {
+		int digits = 0, value = 0;
+		while (*p >= '0' && *p <= '9' && digits < 3) {
+			value = value * 10 + (*p++ - '0');
+			digits++;
+		}
+		if (digits == 0 || value > (part == 0 ? max_hours : 59))
+			return NULL;
+		if (*p != ':' || part == 2)
+			break;
+		p++;
+	}
+	return p;
+}
+
+/* A zone abbreviation, "ICT" or "<+07>": the text after it, or NULL. */
+static const char *posix_zone_name(const char *p)
+{
+	const char *start = p;
+	if (*p == '<') {
+		while (*++p && *p != '>')
+			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			      (*p >= '0' && *p <= '9') || *p == '+' || *p == '-'))
+				return NULL;
+		return *p == '>' && p - start >= 4 ? p + 1 : NULL;
+	}
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+		p++;
+	return p - start >= 3 ? p : NULL;
+}
+
+/* A rule date: "Jn", "n" or "Mm.w.d", then an optional "/time". */
+static const char *posix_rule(const char *p)
+{
+	char *end;
+	if (*p == 'M') {
+		long month = strtol(p + 1, &end, 10);
+		if (end == p + 1 || month < 1 || month > 12 || *end != '.')
+			return NULL;
+		long week = strtol(p = end + 1, &end, 10);
+		if (end == p || week < 1 || week > 5 || *end != '.')
+			return NULL;
+		long day = strtol(p = end + 1, &end, 10);
+		if (end == p || day < 0 || day > 6)
+			return NULL;
+	} else {
+		const char *digits = *p == 'J' ? p + 1 : p;
+		if (*digits < '0' || *digits > '9')
+			return NULL;
+		long day = strtol(digits, &end, 10);
+		if (day < (*p == 'J') || day > 365)
+			return NULL;
+	}
+	return *end == '/' ? posix_time(end + 1, 167) : end;
+}
+
+/* A POSIX TZ string: "ICT-7", "<+07>-7", "EST5EDT,M3.2.0,M11.1.0". The
+ * offset is required: without one the C library quietly means UTC. */
+static int posix_time_zone(const char *p)
+{
+	if (!(p = posix_zone_name(p)) || !(p = posix_time(p, 24)))
+		return 0;
+	if (!*p)
+		return 1;
+	if (!(p = posix_zone_name(p)))
+		return 0;
+	if (*p && *p != ',' && !(p = posix_time(p, 24)))
+		return 0;
+	if (!*p)
+		return 1;
+	if (*p != ',' || !(p = posix_rule(p + 1)) || *p != ',' || !(p = posix_rule(p + 1)))
+		return 0;
+	return *p == '\0';
+}
+
+/* Would the C library honour zone (a TZ value) rather than quietly use UTC?
+ * A zone file (under $TZDIR, else /usr/share/zoneinfo, or an absolute path;
+ * a leading ':' names a file only) or a POSIX TZ string. *file receives the
+ * zone file looked for. */
+static int time_zone_known(const char *zone, char *file, size_t file_size)
+{
+	int file_only = zone[0] == ':';
+	const char *name = zone + file_only;
+	const char *directory = getenv("TZDIR");
+	if (!directory || !*directory)
+		directory = "/usr/share/zoneinfo";
+	if (name[0] == '/')
+		snprintf(file, file_size, "%s", name);
+	else
+		snprintf(file, file_size, "%s/%s", directory, name);
+	char magic[4] = { 0 };
+	FILE *in = name[0] ? fopen(file, "rb") : NULL;
+	if (in) {
+		size_t got = fread(magic, 1, sizeof magic, in);
+		fclose(in);
+		if (got == sizeof magic && memcmp(magic, "TZif", 4) == 0)
+			return 1;
+	}
+	return !file_only && posix_time_zone(name);
+}
+
+/* Sets TZ to the station's time zone: the config's, else $TZ, else
+ * Vietnam's. An unknown one (a misspelt name, tzdata missing) is refused
+ * when check_zone is set, before TZ is changed. */
+static int set_time_zone(struct settings *s, int check_zone)
+{
+	char zone[sizeof s->time_zone];
+	const char *source;
+	if (s->time_zone[0]) {
+		snprintf(zone, sizeof zone, "%s", s->time_zone);
+		source = "time_zone in ";
+	} else if (getenv("TZ") && *getenv("TZ")) {
+		snprintf(zone, sizeof zone, "%s", getenv("TZ"));
+		source = "the environment's TZ";
+	} else {
+		snprintf(zone, sizeof zone, "Asia/Ho_Chi_Minh");
+		source = "the default";
+	}
+	char file[1200];
+	if (check_zone && !time_zone_known(zone, file, sizeof file)) {
+		fail_message("the time zone '%s' (%s%s) is unknown: there is no zone file %s and it is "
+			     "not a POSIX TZ string such as ICT-7, so every time would be taken as UTC "
+			     "(7 hours off in Vietnam). Set time_zone in the configuration to a zone "
+			     "name such as Asia/Ho_Chi_Minh (if /usr/share/zoneinfo lacks it, install "
+			     "tzdata: apt-get install tzdata) or to a POSIX string such as ICT-7",
+			     zone, source, s->time_zone[0] ? s->config_path : "", file);
+		return -1;
+	}
+	setenv("TZ", zone, 1);
+	snprintf(s->time_zone, sizeof s->time_zone, "%s", zone);
+	tzset();
+	return 0;
+}
+
+static int read_settings(const struct arguments *args, const struct option_spec *specs,
+			 struct settings *s, int check_zone)
 {
 	memset(s, 0, sizeof *s);
 	/* the program's defaults: the same values as docs/loaxa.conf.sample */
@@ -258,14 +399,24 @@ int load_settings(const struct arguments *args, const struct option_spec *specs,
 		snprintf(s->library_dir, sizeof s->library_dir, "%s/loaxa-media", db_dir);
 	if (!s->control_socket[0])
 		snprintf(s->control_socket, sizeof s->control_socket, "%s/loaxa.sock", db_dir);
-	/* The station's time zone: the config's, else TZ, else Vietnam's. */
-	if (s->time_zone[0])
-		setenv("TZ", s->time_zone, 1);
-	else if (!getenv("TZ") || !*getenv("TZ"))
-		setenv("TZ", "Asia/Ho_Chi_Minh", 1);
-	snprintf(s->time_zone, sizeof s->time_zone, "%s", getenv("TZ"));
-	tzset();
+	if (set_time_zone(s, check_zone) < 0)
+		return -1;
+	/* the station's clock, a test clock's offset included, for every
+	 * command: "today", "in the past", audit and import times */
+	station_clock_refresh();
 	return 0;
+}
+
+int load_settings(const struct arguments *args, const struct option_spec *specs,
+		  struct settings *s)
+{
+	return read_settings(args, specs, s, 1);
+}
+
+int load_settings_for_control(const struct arguments *args, const struct option_spec *specs,
+			      struct settings *s)
+{
+	return read_settings(args, specs, s, 0);
 }
 
 struct tt *open_timetable(const struct settings *settings, enum tt_open_mode mode)
@@ -318,9 +469,7 @@ void print_local_time(FILE *out, int64_t instant_ns, int with_ms)
 
 int64_t now_ns(void)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+	return station_clock_ns();
 }
 
 void fail_message(const char *fmt, ...)

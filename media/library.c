@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "media/media_internal.h"
@@ -88,6 +89,23 @@ static int write_all(int fd, const unsigned char *bytes, size_t size)
 	return 0;
 }
 
+int media_library_room(const char *directory, int64_t file_bytes, int64_t *needed_bytes,
+		       int64_t *free_bytes)
+{
+	struct statvfs fs;
+	int64_t needed = file_bytes + MEDIA_LIBRARY_MARGIN_BYTES, available;
+
+	if (statvfs(directory, &fs) < 0)
+		return -errno;
+	/* what an unprivileged writer may use: root's reserve is not counted */
+	available = (int64_t)fs.f_bavail * (int64_t)fs.f_frsize;
+	if (needed_bytes)
+		*needed_bytes = needed;
+	if (free_bytes)
+		*free_bytes = available;
+	return available >= needed ? 0 : -ENOSPC;
+}
+
 int media_library_store(const char *library_dir, const char *src_path,
 			const struct media_analysis *analysis,
 			char *stored_path, size_t stored_path_size)
@@ -117,9 +135,6 @@ int media_library_store(const char *library_dir, const char *src_path,
 	err = make_directories(library_dir, &created_library);
 	if (err < 0)
 		goto fail;
-	err = make_directories(directory, &created_dir);
-	if (err < 0)
-		goto fail;
 	if (stat(final_path, &st) == 0 && S_ISREG(st.st_mode))
 		goto done;
 
@@ -128,6 +143,13 @@ int media_library_store(const char *library_dir, const char *src_path,
 		err = src;
 		goto fail;
 	}
+	/* room for the copy and the margin, before anything is written */
+	err = media_library_room(library_dir, size, NULL, NULL);
+	if (err < 0)
+		goto fail;
+	err = make_directories(directory, &created_dir);
+	if (err < 0)
+		goto fail;
 	err = media_sha256_init(&sha);
 	if (err < 0)
 		goto fail;

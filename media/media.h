@@ -151,9 +151,30 @@ double media_playout_gain_db(const struct media_analysis *analysis,
 			     double target_lufs, double max_true_peak_dbtp,
 			     double trim_db);
 
+/* Makes UTF-8 text one line fit for a title, in place: each control
+ * character (U+0000 to U+001F, U+007F, U+0080 to U+009F: a newline or tab
+ * from a file name, say) becomes a space, and spaces at either end are
+ * dropped. Titles from tags, file names and --title all go through it, so
+ * `loaxa media list` keeps one line per item. */
+void media_clean_title(char *text);
+
+/* Kept free on the library's filesystem after an import, for the database,
+ * its as-run log and WAL (often on the same disk, a small SD card) and the
+ * system's logs: a full disk must not stop the station writing them. */
+#define MEDIA_LIBRARY_MARGIN_BYTES (64LL * 1024 * 1024)
+
+/* Is there room in directory's filesystem for a file of file_bytes plus
+ * MEDIA_LIBRARY_MARGIN_BYTES (statvfs, counting only the space an
+ * unprivileged writer may use)? 0 if so, -ENOSPC if not, -errno if the
+ * filesystem cannot be asked. *needed_bytes and *free_bytes (each may be
+ * NULL) receive the figures compared, for a message. */
+int media_library_room(const char *directory, int64_t file_bytes, int64_t *needed_bytes,
+		       int64_t *free_bytes);
+
 /* Copies src_path into library_dir as <ab>/<sha256>.<extension> (temporary
  * name, fsync, rename, fsync of the directory). Already there: returns 0 and
- * leaves it. stored_path receives the path relative to library_dir.
+ * leaves it. Without room for it (media_library_room): -ENOSPC, and nothing
+ * is written but library_dir itself. stored_path receives the path relative to library_dir.
  * Creates library_dir and <ab>/ as needed (mode 0755); files get 0644.
  * The copy is hashed on the way: if it no longer matches the analysis,
  * MEDIA_ERR_CHANGED and nothing is kept. -EINVAL if the analysis has no

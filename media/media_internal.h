@@ -114,9 +114,8 @@ int media_decoder_open_fd(struct media_decoder **out, int fd, int64_t file_size,
 void media_decoder_title(struct media_decoder *dec, char *title, size_t size);
 
 /* Copies a tag string into dst (size ≥ 1) as UTF-8: valid UTF-8 is kept,
- * anything else is read as Latin-1; control characters become spaces,
- * surrounding spaces are dropped, the result is cut at a character
- * boundary. */
+ * anything else is read as Latin-1; the result is cut at a character
+ * boundary, then cleaned by media_clean_title. */
 void media_copy_text(char *dst, size_t size, const char *src, size_t len);
 
 /*

@@ -1,6 +1,7 @@
-/* Tag text to UTF-8. */
+/* Tag text to UTF-8; titles to one clean line. */
 #include <string.h>
 
+#include "media/media.h"
 #include "media/media_internal.h"
 
 /* Length of the valid UTF-8 sequence at s (at most `left` bytes), or 0. */
@@ -32,10 +33,34 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
 	return n;
 }
 
+void media_clean_title(char *text)
+{
+	unsigned char *p = (unsigned char *)text;
+	size_t length = strlen(text), start = 0, end;
+
+	for (size_t i = 0; i < length; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f) {
+			p[i] = ' ';
+		} else if (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+			/* a C1 control (U+0080 to U+009F), two bytes: one space */
+			p[i] = ' ';
+			memmove(p + i + 1, p + i + 2, length - i - 1);
+			length--;
+		}
+	}
+	while (start < length && p[start] == ' ')
+		start++;
+	end = length;
+	while (end > start && p[end - 1] == ' ')
+		end--;
+	memmove(p, p + start, end - start);
+	p[end - start] = '\0';
+}
+
 void media_copy_text(char *dst, size_t size, const char *src, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)src;
-	size_t i, out = 0, last_kept = 0;
+	size_t i, out = 0;
 	int utf8 = 1;
 
 	if (size == 0)
@@ -66,16 +91,11 @@ void media_copy_text(char *dst, size_t size, const char *src, size_t len)
 			i++;
 			n = 2;
 		}
-		if (n == 1 && (bytes[0] < 0x20 || bytes[0] == 0x7f))
-			bytes[0] = ' ';
 		if (out + n >= size)
 			break;
-		if (out == 0 && n == 1 && bytes[0] == ' ')
-			continue;
 		memcpy(dst + out, bytes, n);
 		out += n;
-		if (!(n == 1 && bytes[0] == ' '))
-			last_kept = out;
 	}
-	dst[last_kept] = '\0';
+	dst[out] = '\0';
+	media_clean_title(dst);
 }

@@ -39,17 +39,68 @@ static int64_t monotonic_ms(void)
 	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* Is something already answering at path? */
+/* Does something answer at the socket path? 1 yes, 0 no (refused: a
+ * stale socket, or gone), else -errno: cannot tell. */
 static int socket_alive(const char *path)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return 0;
+		return -errno;
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
 	snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-	int alive = connect(fd, (struct sockaddr *)&address, sizeof address) == 0;
+	int rc = connect(fd, (struct sockaddr *)&address, sizeof address) == 0 ? 1
+		 : errno == ECONNREFUSED || errno == ENOENT ? 0 : -errno;
 	close(fd);
-	return alive;
+	return rc;
+}
+
+/* What is at path, for a message. */
+static const char *file_kind(mode_t mode)
+{
+	return S_ISREG(mode) ? "a regular file" : S_ISDIR(mode) ? "a folder" :
+	       S_ISLNK(mode) ? "a symbolic link" : S_ISFIFO(mode) ? "a pipe" : "a device";
+}
+
+/* Clears the way for the listening socket: nothing there, or a stale
+ * socket (nobody answering), which is removed. Anything else at path — a
+ * live station, a file, a folder, a link — is an error, and nothing is
+ * removed. */
+static int clear_stale_socket(const char *path, char *error, size_t error_size)
+{
+	struct stat existing;
+	if (lstat(path, &existing) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		int rc = -errno;
+		snprintf(error, error_size, "cannot look at the control socket path %s: %s", path,
+			 strerror(errno));
+		return rc;
+	}
+	if (!S_ISSOCK(existing.st_mode)) {
+		snprintf(error, error_size, "the control socket path %s is %s, not a socket; loaxa "
+			 "removes nothing there: move it away, or set control_socket in the "
+			 "configuration to another path", path, file_kind(existing.st_mode));
+		return -EEXIST;
+	}
+	int alive = socket_alive(path);
+	if (alive > 0) {
+		snprintf(error, error_size, "another loaxa station is already running (it answers at "
+			 "%s); stop it first", path);
+		return -EADDRINUSE;
+	}
+	if (alive < 0) {
+		snprintf(error, error_size, "cannot tell whether a station answers at the control "
+			 "socket %s: %s; nothing removed", path, strerror(-alive));
+		return alive;
+	}
+	/* a stale socket left by a station that died */
+	if (unlink(path) < 0 && errno != ENOENT) {
+		int rc = -errno;
+		snprintf(error, error_size, "cannot remove the stale control socket %s: %s", path,
+			 strerror(errno));
+		return rc;
+	}
+	return 0;
 }
 
 int control_open(struct control **out, const char *path, control_handler handler, void *user,
@@ -73,14 +124,10 @@ int control_open(struct control **out, const char *path, control_handler handler
 	control->user = user;
 	snprintf(control->path, sizeof control->path, "%s", path);
 	snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-	int rc;
-	if (socket_alive(path)) {
-		snprintf(error, error_size, "another loaxa station is already running (it answers at %s); "
-			 "stop it first", path);
-		rc = -EADDRINUSE;
+	control->listen_fd = -1;
+	int rc = clear_stale_socket(path, error, error_size);
+	if (rc < 0)
 		goto fail;
-	}
-	unlink(path); /* a stale socket left by a station that died */
 	control->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (control->listen_fd < 0) {
 		rc = -errno;
@@ -101,7 +148,7 @@ int control_open(struct control **out, const char *path, control_handler handler
 	*out = control;
 	return 0;
 fail:
-	if (control->listen_fd > 0)
+	if (control->listen_fd >= 0)
 		close(control->listen_fd);
 	free(control);
 	return rc;

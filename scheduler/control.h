@@ -37,8 +37,9 @@ struct control_peer {
 typedef struct cJSON *(*control_handler)(void *user, const struct cJSON *request,
 					 const struct control_peer *peer);
 
-/* Listens at path (a stale socket there is replaced; a live one is an
- * error). On failure writes a sentence to error. */
+/* Listens at path. A stale socket there (nobody answering) is replaced; a
+ * live one, or anything that is not a socket (a file, a folder, a link), is
+ * an error and is left as it is. On failure writes a sentence to error. */
 int control_open(struct control **out, const char *path, control_handler handler, void *user,
 		 char *error, size_t error_size);
 void control_close(struct control *control);

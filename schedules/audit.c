@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "playout/clock.h"
 #include "schedules/store_internal.h"
 
 int tt_audit(struct tt *tt, const char *action, const char *kind, int64_t id, const char *fmt, ...)
@@ -19,15 +20,15 @@ int tt_audit(struct tt *tt, const char *action, const char *kind, int64_t id, co
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof detail, fmt, ap);
 	va_end(ap);
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
+	/* one reading: at_ns and its text agree */
+	int64_t now_ns = station_clock_ns();
 	char at[32];
-	tt_now_text(at);
+	tt_instant_text(now_ns, at);
 	sqlite3_stmt *stmt = tt_prepare(tt, "INSERT INTO audit (at_ns, at, operator, action, subject,"
 					    " detail) VALUES (?, ?, ?, ?, ?, ?)");
 	if (!stmt)
 		return TT_ERR_DB;
-	sqlite3_bind_int64(stmt, 1, (int64_t)now.tv_sec * TT_NS + now.tv_nsec);
+	sqlite3_bind_int64(stmt, 1, now_ns);
 	sqlite3_bind_text(stmt, 2, at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 3, tt->operator_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 4, action, -1, SQLITE_STATIC);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "playout/clock.h"
 #include "schedules/store_internal.h"
 
 /* Forward migrations: entry i brings user_version from i to i + 1. Never edit
@@ -310,10 +311,8 @@ long tt_today(const struct tt *tt)
 {
 	if (tt->has_today)
 		return tt->today;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
 	char date[11];
-	tt_local_date((int64_t)now.tv_sec * TT_NS, date);
+	tt_local_date(station_clock_ns(), date);
 	return tt_day_of(date);
 }
 
@@ -333,12 +332,17 @@ void tt_column_text(sqlite3_stmt *stmt, int column, char *out, size_t size)
 	tt_copy(out, size, (const char *)sqlite3_column_text(stmt, column));
 }
 
+void tt_instant_text(int64_t instant_ns, char out[32])
+{
+	time_t seconds = (time_t)(instant_ns / TT_NS);
+	struct tm local;
+	localtime_r(&seconds, &local);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S%z", &local);
+}
+
 void tt_now_text(char out[32])
 {
-	time_t now = time(NULL);
-	struct tm local;
-	localtime_r(&now, &local);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S%z", &local);
+	tt_instant_text(station_clock_ns(), out);
 }
 
 const char *tt_error(const struct tt *tt)

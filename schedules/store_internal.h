@@ -56,8 +56,11 @@ void tt_copy(char *out, size_t size, const char *text);
 void tt_append(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Current wall clock as "YYYY-MM-DDTHH:MM:SS+0700" style local ISO text. */
+/* The station's clock now (station_clock_ns(), playout/clock.h: a test
+ * clock included) as "YYYY-MM-DDTHH:MM:SS+0700" style local ISO text. */
 void tt_now_text(char out[32]);
+/* The same for an instant (ns since the epoch). */
+void tt_instant_text(int64_t instant_ns, char out[32]);
 /* Refuses text that is too long for its field or is not valid UTF-8. */
 int tt_check_text(struct tt *tt, const char *what, const char *text, size_t size);
 
@@ -81,7 +84,7 @@ void tt_date_of_day(long day_number, char out[11]);
 int tt_days_in_month(int year, int month);
 /* 0 = Monday ... 6 = Sunday */
 int tt_weekday_of_day(long day_number);
-/* The local date of now (or of tt_set_today's date). */
+/* The local date of the station's clock now (or tt_set_today's date). */
 long tt_today(const struct tt *tt);
 
 /* ---- rules: events compiled for arithmetic ----

@@ -14,6 +14,27 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# refuse NAME WHY: a test that cannot run is a failure, not a silent skip
+refuse() {
+	echo "=== $1"
+	echo "--- FAILED: $1: $2"
+	failed=$((failed + 1))
+	failures+=("$1")
+}
+
+# run_file NAME LIMIT FILE ARGS...: runs the test program FILE, or refuses
+# it if it is not an executable file
+run_file() {
+	local name=$1 limit=$2 file=$3
+	if [ ! -f "$file" ]; then
+		refuse "$name" "there is no $file (build first: make)"
+	elif [ ! -x "$file" ]; then
+		refuse "$name" "$file is not executable (chmod +x it)"
+	else
+		run "$@"
+	fi
+}
+
 run() {
 	local name=$1 limit=$2
 	shift 2
@@ -40,23 +61,21 @@ for build in "$@"; do
 	export LOAXA_FIXTURES=$build/fixtures
 	if [ "$mode" = unit ] || [ "$mode" = all ]; then
 		for test in "$build"/tests/test_*; do
-			[ -x "$test" ] || continue
-			run "$flavour/$(basename "$test")" 300 "$test"
+			run_file "$flavour/$(basename "$test")" 300 "$test"
 		done
 	fi
 	if [ "$mode" = e2e ] || [ "$mode" = all ]; then
 		# the card is built without sanitizers: its own test runs once
-		if [ -x "$root/tests/testcard/test_testcard.sh" ] && [ "${flavour%asan}" = "$flavour" ]; then
-			run "$flavour/test_testcard" 300 "$root/tests/testcard/test_testcard.sh" "$build"
+		if [ "${flavour%asan}" = "$flavour" ]; then
+			run_file "$flavour/test_testcard" 300 "$root/tests/testcard/test_testcard.sh" "$build"
 		fi
 		# the sanitizers slow the station three-fold: the day-long run
 		# (test_day) takes the eight hours around midnight there
 		hours=24
 		[ "${flavour%asan}" = "$flavour" ] || hours=8
 		for test in "$root"/tests/e2e/test_*.sh; do
-			[ -x "$test" ] || continue
 			LOAXA_DAY_HOURS=${LOAXA_DAY_HOURS:-$hours} \
-				run "$flavour/$(basename "$test" .sh)" 600 "$test" "$build"
+				run_file "$flavour/$(basename "$test" .sh)" 600 "$test" "$build"
 		done
 	fi
 done
@@ -64,8 +83,12 @@ done
 # The fuzz target of the import path (make fuzz; clang with libFuzzer), once,
 # for 30 s, seeded from the fixtures: passes if nothing crashes, leaks or
 # hangs. A crash leaves its input in build/fuzz-artifacts/.
-if [ -x "$root/build/fuzz_import" ] && { [ "$mode" = unit ] || [ "$mode" = all ]; }; then
-	run "fuzz_import (30 s)" 120 "$root/tests/fuzz/run-fuzz.sh" 30
+if [ "$mode" = unit ] || [ "$mode" = all ]; then
+	if [ -x "$root/build/fuzz_import" ]; then
+		run_file "fuzz_import (30 s)" 120 "$root/tests/fuzz/run-fuzz.sh" 30
+	else
+		echo "=== fuzz_import: not built (make fuzz; it needs clang), not run"
+	fi
 fi
 
 echo

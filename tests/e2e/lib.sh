@@ -52,15 +52,58 @@ expect_status() {
 	fi
 }
 
-# within A B TOLERANCE: |A - B| <= TOLERANCE (decimals)
+# is_number TEXT: TEXT is a decimal number (12, -3.5, .5, 1e9); not empty,
+# not "None", "nan" or "inf"
+is_number() {
+	[[ ${1-} =~ ^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]]
+}
+
+# within A B TOLERANCE: |A - B| <= TOLERANCE (decimals). A missing or
+# non-numeric argument is a failure, said on standard error (awk alone would
+# read "" as 0, and a value never measured would pass).
 within() {
+	local arg
+	if [ $# -ne 3 ]; then
+		echo "  within: wants 3 numbers, got $# argument(s): $*" >&2
+		return 2
+	fi
+	for arg in "$@"; do
+		if ! is_number "$arg"; then
+			echo "  within '$1' '$2' '$3': '$arg' is not a number (a value missing?)" >&2
+			return 2
+		fi
+	done
 	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'
 }
 
-# json_field FILE EXPRESSION: evaluates a Python expression over the JSON
-# document `d` read from FILE
+# json EXPRESSION: evaluates a Python expression over the JSON document `d`
+# read from standard input and prints its value. Fails, printing nothing
+# on standard output, if the input is not JSON, the expression fails, or its
+# value is None (a field that is null or missing), so a missing value cannot
+# compare equal to anything.
+json() {
+	python3 -c 'import json, sys
+d = json.load(sys.stdin)
+value = eval(sys.argv[1])
+if value is None:
+    sys.exit("json: %s is None (missing)" % sys.argv[1])
+print(value)' "$1"
+}
+
+# json_field FILE EXPRESSION: json EXPRESSION over the document in FILE
 json_field() {
-	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+	json "$2" <"$1"
+}
+
+# segment_count TAPE: how many segments tapetool finds on TAPE; fails,
+# printing nothing, if tapetool cannot read it
+segment_count() {
+	local segments
+	if ! segments=$("$TAPETOOL" segments "$1"); then
+		echo "  tapetool cannot read the tape $1" >&2
+		return 1
+	fi
+	awk '/^segment / { n++ } END { print n + 0 }' <<<"$segments"
 }
 
 # start_serve DEVICE [ARGS...]: runs `loaxa serve` in the background, logging
@@ -101,13 +144,15 @@ wait_for() {
 }
 
 # record_verdicts FILE: counts each "PASS text" / "FAIL text" line of FILE
-# (written by an analysis script) as a check
+# (written by an analysis script) as a check; a file without any verdict
+# (the script printed none) is a failure
 record_verdicts() {
-	local verdict text
+	local verdict text count=0
 	while read -r verdict text; do
-		[ "$verdict" = PASS ] && pass "$text"
-		[ "$verdict" = FAIL ] && fail "$text"
+		[ "$verdict" = PASS ] && pass "$text" && count=$((count + 1))
+		[ "$verdict" = FAIL ] && fail "$text" && count=$((count + 1))
 	done <"$1"
+	[ "$count" -gt 0 ] || fail "no verdicts in $1"
 	return 0
 }
 

@@ -66,4 +66,60 @@ rc=0
 stop_serve || rc=$?
 check "SIGTERM while waiting for the card ends it cleanly (exit $rc)" test "$rc" -eq 0
 expect_status 1 "loaxa init" "$LOAXA" serve --db "$WORK/nothing-here.db" --device null
+
+# Something that is not a socket at the control socket's path: serve
+# refuses, naming it, and removes nothing; a stale socket is replaced.
+SOCKET=$WORK/loaxa.sock
+echo "not a socket" >"$SOCKET"
+expect_status 1 "control socket path $SOCKET is a regular file, not a socket; loaxa removes nothing" \
+	timeout 20 "$LOAXA" serve --no-wait --device "loaxatest:TAPE=$WORK/t.wav"
+check "the file is still there, unchanged" test "$(cat "$SOCKET")" = "not a socket"
+rm "$SOCKET"
+mkdir "$SOCKET"
+expect_status 1 "control socket path $SOCKET is a folder, not a socket" \
+	timeout 20 "$LOAXA" serve --no-wait --device "loaxatest:TAPE=$WORK/t.wav"
+check "the folder is still there" test -d "$SOCKET"
+rmdir "$SOCKET"
+echo "kept" >"$WORK/elsewhere"
+ln -s "$WORK/elsewhere" "$SOCKET"
+expect_status 1 "control socket path $SOCKET is a symbolic link, not a socket" \
+	timeout 20 "$LOAXA" serve --no-wait --device "loaxatest:TAPE=$WORK/t.wav"
+check "the link and its target are still there" test -L "$SOCKET" -a "$(cat "$WORK/elsewhere")" = kept
+rm "$SOCKET"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$SOCKET"
+check "a stale socket (bound, nobody listening) is there" test -S "$SOCKET"
+start_serve "loaxatest:TAPE=$WORK/t.wav"
+check "serve replaces a stale socket and answers there" wait_for 10 "$LOAXA" status
+check "serve stops cleanly on SIGTERM" stop_serve
+
+# An unknown time zone would quietly mean UTC, every broadcast 7 h off: the
+# commands that use local time refuse it, naming it and what to do.
+zone_refused="time zone 'Asia/Hanoii' .* is unknown: there is no zone file /usr/share/zoneinfo/Asia/Hanoii.*Asia/Ho_Chi_Minh"
+expect_status 1 "$zone_refused" env TZ=Asia/Hanoii "$LOAXA" schedule show "$tomorrow"
+expect_status 1 "$zone_refused" env TZ=Asia/Hanoii "$LOAXA" schedule add --at 06:00 --date "$tomorrow" --media "$media"
+expect_status 1 "$zone_refused" env TZ=Asia/Hanoii "$LOAXA" log
+expect_status 1 "$zone_refused" env TZ=Asia/Hanoii timeout 20 "$LOAXA" serve --no-wait --device null
+check "the refused add wrote nothing" test "$(sqlite3 "$DB" 'SELECT count(*) FROM event')" = 1
+printf 'time_zone = Asia/Hanoii\n' >"$WORK/zone.conf"
+expect_status 1 "'Asia/Hanoii' \(time_zone in $WORK/zone.conf\) is unknown" "$LOAXA" schedule show --config "$WORK/zone.conf"
+# tzdata missing (TZDIR is where the C library looks for zone files)
+mkdir -p "$WORK/no-zoneinfo"
+expect_status 1 "'Asia/Ho_Chi_Minh' \(the default\) is unknown: there is no zone file $WORK/no-zoneinfo/Asia/Ho_Chi_Minh.*tzdata" \
+	env -u TZ TZDIR="$WORK/no-zoneinfo" "$LOAXA" schedule show
+# a POSIX TZ string is a known zone, and means what it says (+0700)
+sox -n -r 48000 -c 1 -b 16 "$WORK/tone2.wav" synth 0.5 sine 900 vol 0.5
+check "TZ=ICT-7 is accepted" env TZ=ICT-7 "$LOAXA" media import "$WORK/tone2.wav" --json
+imported=$(sqlite3 "$DB" "SELECT imported_at FROM media WHERE original_name = 'tone2.wav'")
+check "and its times are UTC+7 ($imported)" test "${imported: -5}" = "+0700"
+start_ns() { env TZ="$1" "$LOAXA" schedule show "$tomorrow" --json | json "d['occurrences'][0]['start_ns']"; }
+vietnam_ns=$(start_ns Asia/Ho_Chi_Minh)
+check "an event's instant under ICT-7 is the one under Asia/Ho_Chi_Minh ($vietnam_ns)" \
+	test -n "$vietnam_ns" -a "$(start_ns ICT-7)" = "$vietnam_ns"
+check "UTC0 is accepted, 7 h from it" \
+	test -n "$vietnam_ns" -a "$(start_ns UTC0)" = "$(( vietnam_ns + 7 * 3600 * 1000000000 ))"
+check "a zone file by absolute path is accepted" env TZ=/usr/share/zoneinfo/Asia/Ho_Chi_Minh "$LOAXA" log --json
+check "a full POSIX rule is accepted" env TZ=CET-1CEST,M3.5.0,M10.5.0/3 "$LOAXA" log --json
+expect_status 1 "'ICT' \(the environment's TZ\) is unknown" env TZ=ICT "$LOAXA" log
+# a command that only asks the station to act now is not held back
+expect_status 1 "the station is not running" env TZ=Asia/Hanoii "$LOAXA" stop
 finish

@@ -34,7 +34,7 @@ echo $(( -S / 2 )) >"$LOAXA_TEST_CLOCK_FILE"        # forward 2.5 s, over C's st
 until_real $(( (t0 + 13) * S ))
 echo $(( 595 * S / 10 )) >"$LOAXA_TEST_CLOCK_FILE"  # forward 60 s, over D
 until_real $(( (t0 + 17) * S + S / 2 ))
-stop_serve || true
+check "serve stops cleanly on SIGTERM" stop_serve
 
 sqlite3 -header "$DB" "SELECT title, status, CASE WHEN started_ns THEN (started_ns - scheduled_ns) / 1e6 END AS error_ms, detail FROM as_run ORDER BY id"
 rows() { sqlite3 "$DB" "SELECT group_concat(status, ',') FROM as_run WHERE event_id = ${event[$1]}"; }

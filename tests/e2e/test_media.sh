@@ -13,7 +13,6 @@ FIXTURES=${LOAXA_FIXTURES:-$BUILD/fixtures}
 "$ROOT/tests/fixtures/make-fixtures.sh" "$FIXTURES" >/dev/null
 LIBRARY=$WORK/loaxa-media
 sql() { sqlite3 "$DB" "$1"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 json_true() { python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
 quietly() { "$@" >/dev/null 2>&1; }
 # show ID EXPRESSION: a field of `media show ID --json`
@@ -122,6 +121,27 @@ odd="$WORK/$(printf 'Th\xf4ng b\xe1o.wav')"
 sox -n -r 16000 -c 1 -b 16 "$odd" synth 1 sine 600 vol 0.3
 "$LOAXA" media import "$odd" --json >"$WORK/odd.json" 2>/dev/null
 check "a name that is not UTF-8: imported, the JSON valid" test "$(json "d[0]['title']" <"$WORK/odd.json")" = "Th�ng b�o"
+# a name with a newline and a tab: the title is one line, media list one
+# line per item (a title of control characters only is refused)
+controls="$WORK/$(printf 'Tin\nsáng\tmai.wav')"
+sox -n -r 16000 -c 1 -b 16 "$controls" synth 1 sine 650 vol 0.3
+"$LOAXA" media import "$controls" --json >"$WORK/controls.json" 2>/dev/null
+check "a name with a newline and a tab: the title is one line" \
+	test "$(json "d[0]['title']" <"$WORK/controls.json")" = "Tin sáng mai"
+check "  the original name is kept as it is" \
+	test "$(json "d[0]['original_name'] == 'Tin\\nsáng\\tmai.wav'" <"$WORK/controls.json")" = True
+sox -n -r 16000 -c 1 -b 16 "$WORK/given-controls.wav" synth 1 sine 750 vol 0.3
+"$LOAXA" media import "$WORK/given-controls.wav" --title "$(printf '\n Bản tin\r\nchiều\t')" >/dev/null 2>&1
+"$LOAXA" media list --json >"$WORK/list.json"
+check "--title with control characters: cleaned and trimmed" \
+	test "$(json "[m['title'] for m in d if m['original_name'] == 'given-controls.wav'][0]" <"$WORK/list.json")" = "Bản tin  chiều"
+check "  no title in the library holds a control character" \
+	test "$(json "sum(1 for m in d if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in m['title']))" <"$WORK/list.json")" = 0
+check "  none is empty or padded" \
+	test "$(json "sum(1 for m in d if not m['title'] or m['title'] != m['title'].strip())" <"$WORK/list.json")" = 0
+check "media list: one line per item" \
+	test "$("$LOAXA" media list | wc -l)" = "$(sql 'SELECT count(*) FROM media')"
+refused "the --title has nothing to show" "$WORK/cchc.mp3" --title "$(printf '\n\t')"
 refused "the title is not valid UTF-8" "$WORK/cchc.mp3" --title "$(printf 'B\xe1o')"
 refused "the category is not valid UTF-8" "$WORK/cchc.mp3" --category "$(printf 'Y t\xea')"
 
@@ -192,5 +212,31 @@ check "an unused item: removed" test "$(sql "SELECT count(*) FROM media WHERE id
 check "  audited" test "$(sql "SELECT count(*) FROM audit WHERE action = 'media.remove'")" = 2
 expect_status 2 "not a media id" "$LOAXA" media remove abc
 expect_status 1 "no media 999" "$LOAXA" media remove 999
+
+# --- room on the library's disk -------------------------------------------------------------
+# Import wants room for the file and 64 MiB more (the database and logs
+# live there too). A real small filesystem: an 80 MiB tmpfs holds a 1 s tone
+# (0.2 MiB + 64) but not 110 s (20 MiB + 64). Mounting needs root.
+small=$WORK/small
+if [ "$(id -u)" != 0 ]; then
+	echo "  SKIPPED the full-disk case: it mounts a small tmpfs, which needs root (uid $(id -u))"
+elif ! { mkdir -p "$small" && mount -t tmpfs -o size=80m loaxa-test "$small"; }; then
+	fail "cannot mount an 80 MiB tmpfs at $small for the full-disk case"
+else
+	trap 'umount "$small" 2>/dev/null || true; cleanup' EXIT
+	printf 'library = %s/library\n' "$small" >"$WORK/small.conf"
+	sox -n -r 48000 -c 2 -b 16 "$WORK/big.wav" synth 110 sine 500 vol 0.3
+	sox -n -r 48000 -c 2 -b 16 "$WORK/fits.wav" synth 1 sine 550 vol 0.3
+	rows=$(sql "SELECT count(*) FROM media")
+	expect_status 1 "big.wav: not imported: the library's disk \($small/library\) has (79|80)\.[0-9] MiB free, and storing this file needs 84.1 MiB \(its 20.1 MiB and 64 MiB kept free for the database and logs\); free some space" \
+		"$LOAXA" media import "$WORK/big.wav" --config "$WORK/small.conf"
+	check "  nothing stored: no row" test "$(sql "SELECT count(*) FROM media")" = "$rows"
+	check "  and no file in the library" test "$(find "$small" -type f | wc -l)" = 0
+	fits=$("$LOAXA" media import "$WORK/fits.wav" --config "$WORK/small.conf" 2>/dev/null)
+	check "a file that leaves the margin free is stored ($fits)" \
+		test -n "$fits" -a "$(find "$small/library" -type f -name '*.wav' | wc -l)" = 1
+	umount "$small"
+	trap cleanup EXIT
+fi
 
 finish

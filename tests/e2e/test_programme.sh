@@ -18,7 +18,6 @@ refused() {
 sql() { sqlite3 "$DB" "$1"; }
 # run_ok COMMAND...: succeeds, its output in $WORK/out and $WORK/err
 run_ok() { "$@" >"$WORK/out" 2>"$WORK/err"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 Y=$(( $(date +%Y) + 2 ))
 
 "$LOAXA" init >/dev/null

@@ -19,7 +19,6 @@ refused() {
 	if [ "$(snapshot)" = "$before" ]; then pass "  nothing changed"; else fail "  the database changed"; fi
 }
 sql() { sqlite3 "$DB" "$1"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # Dates in a year to come, so nothing is in the past whenever this runs.
 Y=$(( $(date +%Y) + 2 ))

@@ -24,7 +24,7 @@ start_serve "loaxatest_fixed:TAPE=$WORK/tape.wav"
 done_rows() { [ "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE event_id = $event AND status = 'played'")" = 6 ]; }
 check "six items played" wait_for 15 done_rows
 sleep 0.3
-stop_serve || true
+check "serve stops cleanly on SIGTERM" stop_serve
 "$TAPETOOL" segments "$WORK/tape.wav" --json >"$WORK/segments.json"
 "$TAPETOOL" segments "$WORK/tape.wav"
 python3 - "$WORK/segments.json" "$at" <<'PYTHON' >"$WORK/verdicts"

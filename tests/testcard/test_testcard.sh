@@ -14,8 +14,8 @@ SOURCE_DIR=$(cd "$(dirname "$0")" && pwd)
 TAPETOOL=$BUILD_DIR/tapetool
 export ALSA_CONFIG_PATH=/usr/share/alsa/alsa.conf:$BUILD_DIR/testcard.conf
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/testcard.XXXXXX")
-passed=0
-failed=0
+# pass, fail and the expect_* checks
+source "$SOURCE_DIR/expect.sh"
 summary_printed=0
 
 finish() {
@@ -30,46 +30,7 @@ finish() {
 }
 trap finish EXIT
 
-pass() { passed=$((passed + 1)); echo "ok   $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 now_ns() { date +%s%N; }
-ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e6 }'; }
-# ns difference of two large integers, exact in bash, as ms.
-ns_difference_ms() { local d=$(($2 - $1)); awk -v d="$d" 'BEGIN { printf "%.3f", d / 1e6 }'; }
-
-# expect_range LABEL VALUE LOW HIGH UNIT [EXPECTED_TEXT]
-expect_range() {
-	local label=$1 value=$2 low=$3 high=$4 unit=$5 expected=${6:-"$3 to $4"}
-	if [ -n "$value" ] && awk -v v="$value" -v l="$low" -v h="$high" \
-		'BEGIN { exit !(l <= v && v <= h) }'; then
-		pass "$label: $value $unit (expected $expected)"
-	else
-		fail "$label: ${value:-nothing} $unit (expected $expected)"
-	fi
-}
-
-# expect_near LABEL VALUE EXPECTED TOLERANCE UNIT
-expect_near() {
-	expect_range "$1" "$2" "$(awk -v e="$3" -v t="$4" 'BEGIN { printf "%.9g", e - t }')" \
-		"$(awk -v e="$3" -v t="$4" 'BEGIN { printf "%.9g", e + t }')" "$5" "$3 ± $4"
-}
-
-# expect_equal LABEL VALUE EXPECTED
-expect_equal() {
-	if [ "$2" = "$3" ]; then pass "$1: $2"; else fail "$1: ${2:-nothing} (expected $3)"; fi
-}
-
-# expect_within LABEL VALUE_NS LOW_NS HIGH_NS WHAT: the instant VALUE lies in
-# [LOW, HIGH] (two clock readings around an ALSA call), give or take 0.2 ms.
-expect_within() {
-	local label=$1 value=${2:-0} low=${3:-0} high=${4:-0} slack=200000 text
-	text="$(ns_difference_ms "$low" "$value") ms after $5 (window $(ns_difference_ms "$low" "$high") ms)"
-	if ((low - slack <= value && value <= high + slack)); then
-		pass "$label: $text"
-	else
-		fail "$label: $text"
-	fi
-}
 
 # expect_ran LABEL OUTPUT: the harness scenario exited 0
 expect_ran() {
@@ -80,7 +41,12 @@ expect_ran() {
 value() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 # segment_value TAPE INDEX KEY
 segment_value() { value "$3" "$(timeout 30 "$TAPETOOL" segments "$1" | sed -n "$(($2 + 1))p")"; }
-segment_count() { timeout 30 "$TAPETOOL" segments "$1" | grep -c '^segment ' || true; }
+# segment_count TAPE: prints nothing (and fails) if tapetool cannot read it
+segment_count() {
+	local segments
+	segments=$(timeout 30 "$TAPETOOL" segments "$1") || return 1
+	awk '/^segment / { n++ } END { print n + 0 }' <<<"$segments"
+}
 info_value() { sed -n "s/^$2=//p" "$1.info"; }
 # frame_realtime_ns TAPE FRAME: when that tape frame aired
 frame_realtime_ns() {
@@ -129,17 +95,16 @@ origin_ns=$(info_value "$tape" origin_realtime_ns)
 # the card's: each tone must lie within its aplay run, paced, ending with it
 first_ms=$(ms_between "$first_ns" "$first_end_ns")
 expect_range "tape origin within the first aplay, its 1 s before that ended" \
-	"$(ns_difference_ms "$first_ns" "$origin_ns")" 0 "$(awk -v m="$first_ms" 'BEGIN { print m - 995 }')" ms
+	"$(ns_difference_ms "$first_ns" "$origin_ns")" 0 "$(compute 'm - 995' m="$first_ms")" ms
 expect_near "first segment starts at the origin" "$(segment_value "$tape" 0 start_frame)" 0 1 frames
 second_start_ns=$(segment_value "$tape" 1 start_realtime_ns)
 second_ms=$(ms_between "$second_ns" "$second_end_ns")
 expect_range "second segment within the second aplay, its 0.5 s before that ended" \
-	"$(ns_difference_ms "$second_ns" "$second_start_ns")" 0 "$(awk -v m="$second_ms" 'BEGIN { print m - 495 }')" ms
+	"$(ns_difference_ms "$second_ns" "$second_start_ns")" 0 "$(compute 'm - 495' m="$second_ms")" ms
 first_end_frame=$(segment_value "$tape" 0 end_frame)
 expect_range "silence between the segments (sleep 700 ms + aplay start-up)" \
-	"$(awk -v a="$first_end_frame" -v b="$(segment_value "$tape" 1 start_frame)" \
-		'BEGIN { printf "%.3f", (b - a) / 48 }')" 695 \
-	"$(awk -v t="$(ns_difference_ms "$first_ns" "$second_start_ns")" 'BEGIN { print t - 995 }')" ms
+	"$(compute '(b - a) / 48' a="$first_end_frame" b="$(segment_value "$tape" 1 start_frame)")" 695 \
+	"$(compute 't - 995' t="$(ns_difference_ms "$first_ns" "$second_start_ns")")" ms
 expect_range "wall time of the 1 s aplay (paced, not written at once)" "$first_ms" 995 2000 ms
 expect_equal "starts in TAPE.info" "$(info_value "$tape" starts)" 2
 expect_equal "xruns in TAPE.info" "$(info_value "$tape" xruns)" 0
@@ -262,7 +227,7 @@ echo "header data size $header_bytes bytes, file data $(($(stat -c %s "$tape") -
 if timeout 10 "$TAPETOOL" info "$tape"; then pass "killed tape is readable"; else fail "killed tape unreadable"; fi
 played_ms=$(ns_difference_ms "$(info_value "$tape" origin_realtime_ns)" "$kill_ns")
 expect_near "killed tape holds what aired until the last call (played $played_ms ms)" \
-	"$(segment_value "$tape" 0 duration_ms)" "$(awk -v p="$played_ms" 'BEGIN { print p - 100 }')" 100 ms
+	"$(segment_value "$tape" 0 duration_ms)" "$(compute 'p - 100' p="$played_ms")" 100 ms
 expect_near "killed tape frequency" "$(segment_value "$tape" 0 freq_hz)" 660 6.6 Hz
 
 echo "== underrun: 200 ms, 300 ms without writing, 200 ms"
@@ -317,8 +282,8 @@ expect_within "tone resumes at the resume" "$(segment_value "$tape" 1 start_real
 	"$(value resume_before_realtime_ns "$output")" "$(value resume_after_realtime_ns "$output")" \
 	"snd_pcm_pause(0) began"
 expect_near "tone before and after the pause adds up to 500 ms" \
-	"$(awk -v a="$(segment_value "$tape" 0 duration_ms)" -v b="$(segment_value "$tape" 1 duration_ms)" \
-		'BEGIN { print a + b }')" 500 1 ms
+	"$(compute 'a + b' a="$(segment_value "$tape" 0 duration_ms)" b="$(segment_value "$tape" 1 duration_ms)")" \
+	500 1 ms
 
 echo "== non-blocking writes driven by poll()"
 tape=$WORK/poll.wav

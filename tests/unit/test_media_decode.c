@@ -301,6 +301,33 @@ static void test_copy_text(void **state)
 	assert_string_equal(out, "a");
 	media_copy_text(out, sizeof(out), "", 0);
 	assert_string_equal(out, "");
+	/* control characters, here a Latin-1 NEL (0x85, U+0085), become spaces */
+	media_copy_text(out, sizeof(out), "a\nb\x85" "c", 5);
+	assert_string_equal(out, "a b c");
+}
+
+/* media_clean_title(in) gives want */
+static void assert_cleaned(const char *in, const char *want)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "%s", in);
+	media_clean_title(text);
+	assert_string_equal(text, want);
+}
+
+static void test_clean_title(void **state)
+{
+	(void)state;
+
+	assert_cleaned("line1\nline2\tx", "line1 line2 x");
+	assert_cleaned("\r\n  Thông báo \x7f\n", "Thông báo");
+	/* C1 controls in UTF-8 (U+0085 NEL, U+009B CSI): one space each; a
+	 * no-break space (U+00A0) is not a control */
+	assert_cleaned("a\xc2\x85" "b\xc2\x9b" "c\xc2\xa0" "d", "a b c\xc2\xa0" "d");
+	assert_cleaned("\x1b[31mred", "[31mred");
+	assert_cleaned("\n\t ", "");
+	assert_cleaned("", "");
 }
 
 int main(void)
@@ -316,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_read),
 		cmocka_unit_test(test_mpeg_header),
 		cmocka_unit_test(test_copy_text),
+		cmocka_unit_test(test_clean_title),
 	};
 
 	return cmocka_run_group_tests_name("media_decode", tests, NULL, NULL);

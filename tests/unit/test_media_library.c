@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sys/statvfs.h>
 
 #include "media/media.h"
 #include "tests/fixtures/fixtures.h"
@@ -181,6 +182,38 @@ static void test_refused_not_stored(void **state)
 	free(dir);
 }
 
+/* The free-space check compares the file and the margin with what statvfs
+ * says an unprivileged writer may use (tests/e2e/test_media.sh fills a
+ * small tmpfs for the refusal itself). */
+static void test_room(void **state)
+{
+	char *dir = make_temp_dir();
+	const int64_t slack = 64LL * 1024 * 1024;   /* others may write meanwhile */
+	int64_t needed = -1, available = -1, free_now;
+	struct statvfs fs;
+	(void)state;
+
+	assert_int_equal(statvfs(dir, &fs), 0);
+	free_now = (int64_t)fs.f_bavail * (int64_t)fs.f_frsize;
+	/* (the test needs a disk with some room: 64 MiB and the slack) */
+	assert_true(free_now > MEDIA_LIBRARY_MARGIN_BYTES + 2 * slack);
+
+	assert_int_equal(media_library_room(dir, 1000, &needed, &available), 0);
+	assert_true(needed == 1000 + MEDIA_LIBRARY_MARGIN_BYTES);
+	assert_true(available > free_now - slack && available < free_now + slack);
+	/* a file that would leave less than the margin free is refused */
+	assert_int_equal(media_library_room(dir, free_now - MEDIA_LIBRARY_MARGIN_BYTES + slack,
+					    &needed, &available), -ENOSPC);
+	assert_true(needed == free_now + slack);
+	assert_int_equal(media_library_room(dir, free_now - MEDIA_LIBRARY_MARGIN_BYTES - slack,
+					    NULL, NULL), 0);
+	assert_int_equal(media_library_room(dir, INT64_MAX / 2, NULL, NULL), -ENOSPC);
+	/* a filesystem that cannot be asked */
+	assert_int_equal(media_library_room("/nonexistent/loaxa", 0, NULL, NULL), -ENOENT);
+	remove_tree(dir);
+	free(dir);
+}
+
 static void test_strerror(void **state)
 {
 	int err;
@@ -208,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_store_refusals),
 		cmocka_unit_test(test_refused_not_stored),
+		cmocka_unit_test(test_room),
 		cmocka_unit_test(test_strerror),
 	};
 
