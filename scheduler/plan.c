@@ -473,7 +473,7 @@ void plan(struct station *station)
 		playout_get_status(station->playout, &device);
 		struct in_flight *f = find_in_flight(station, device.on_air_tag);
 		if (device.on_air_tag && f && f->run.id > 0 &&
-		    tt_run_progress(station->tt, f->run.id, device.on_air_frames) < 0)
+		    tt_run_progress(station->tt, f->run.id, device.on_air_frames, now) < 0)
 			log_message(LOG_ERROR, "%s", tt_error(station->tt));
 	}
 }

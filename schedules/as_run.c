@@ -21,10 +21,13 @@ static enum tt_run_status parse_status(const char *text)
 	return TT_RUN_FAILED;
 }
 
-/* Runs one prepared statement to completion inside its own transaction. */
+/* Runs one prepared statement to completion inside its own transaction,
+ * or inside the batch already open (tt_batch_begin), which the caller then
+ * commits or rolls back. */
 static int run_alone(struct tt *tt, sqlite3_stmt *stmt, const char *what)
 {
-	int rc = tt_begin(tt);
+	int own = sqlite3_get_autocommit(tt->db);
+	int rc = own ? tt_begin(tt) : 0;
 	if (rc < 0) {
 		sqlite3_finalize(stmt);
 		return rc;
@@ -32,11 +35,12 @@ static int run_alone(struct tt *tt, sqlite3_stmt *stmt, const char *what)
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
 		rc = tt_fail_db(tt, what);
 		sqlite3_finalize(stmt);
-		tt_rollback(tt);
+		if (own)
+			tt_rollback(tt);
 		return rc;
 	}
 	sqlite3_finalize(stmt);
-	return tt_commit(tt);
+	return own ? tt_commit(tt) : 0;
 }
 
 int tt_run_begin(struct tt *tt, struct tt_run *run)
@@ -84,26 +88,31 @@ int tt_run_finish(struct tt *tt, const struct tt_run *run)
 	return run_alone(tt, stmt, "writing the as-run log");
 }
 
-int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played)
+int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played, int64_t on_air_ns)
 {
-	sqlite3_stmt *stmt = tt_prepare(tt, "UPDATE as_run SET frames_played = ?"
+	sqlite3_stmt *stmt = tt_prepare(tt, "UPDATE as_run SET frames_played = ?, ended_ns = ?"
 					    " WHERE id = ? AND status = 'playing'");
 	if (!stmt)
 		return TT_ERR_DB;
 	sqlite3_bind_int64(stmt, 1, frames_played);
-	sqlite3_bind_int64(stmt, 2, id);
+	sqlite3_bind_int64(stmt, 2, on_air_ns);
+	sqlite3_bind_int64(stmt, 3, id);
 	return run_alone(tt, stmt, "writing the as-run log");
 }
 
-int tt_run_close_stale(struct tt *tt, int64_t now_ns)
+int tt_run_close_stale(struct tt *tt, int64_t last_alive_ns)
 {
+	/* the row ends where it was last known on air: its last progress, or
+	 * the station's last sign of life if that is later and the item (by its
+	 * media's length) was not over by then */
 	sqlite3_stmt *stmt = tt_prepare(tt,
-		"UPDATE as_run SET status = 'interrupted', ended_ns = CASE WHEN ended_ns = 0"
-		" THEN ? ELSE ended_ns END,"
+		"UPDATE as_run SET status = 'interrupted', ended_ns = max(started_ns, ended_ns,"
+		" CASE WHEN ?1 <= started_ns + coalesce((SELECT media.frames * 1000000000 / media.rate"
+		" FROM media WHERE media.id = as_run.media_id), 0) THEN ?1 ELSE 0 END),"
 		" detail = 'the station stopped while this was on air' WHERE status = 'playing'");
 	if (!stmt)
 		return TT_ERR_DB;
-	sqlite3_bind_int64(stmt, 1, now_ns);
+	sqlite3_bind_int64(stmt, 1, last_alive_ns);
 	int rc = run_alone(tt, stmt, "closing unfinished as-run rows");
 	return rc < 0 ? rc : sqlite3_changes(tt->db);
 }
