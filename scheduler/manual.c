@@ -13,6 +13,7 @@
 #include "scheduler/log.h"
 #include "scheduler/sources.h"
 #include "scheduler/station.h"
+#include "scheduler/writer.h"
 
 #define MAX_REPEAT 20
 #define MAX_GAP_S 3600
@@ -403,7 +404,20 @@ static cJSON *status(struct station *station)
 	cJSON_AddNumberToObject(card, "buffer_ms", device.buffer_frames * 1000.0 / device.rate);
 	cJSON_AddBoolToObject(card, "realtime", device.realtime);
 	cJSON_AddNumberToObject(response, "xruns", (double)device.xruns);
-	cJSON_AddStringToObject(response, "last_error", station->last_error);
+	struct writer_health health;
+	writer_health(station->writer, &health);
+	cJSON *database = cJSON_AddObjectToObject(response, "database");
+	cJSON_AddBoolToObject(database, "writable", health.writable);
+	cJSON_AddNumberToObject(database, "unwritable_s", health.unwritable_s);
+	cJSON_AddNumberToObject(database, "pending_rows", (double)health.pending_rows);
+	cJSON_AddNumberToObject(database, "dropped", (double)health.dropped);
+	cJSON_AddStringToObject(database, "last_error", health.last_error);
+	char unwritable[512];
+	snprintf(unwritable, sizeof unwritable, "the database has been unwritable for %.0f s (%s); "
+		 "%" PRId64 " row(s) wait to be written", health.unwritable_s, health.last_error,
+		 health.pending_rows);
+	cJSON_AddStringToObject(response, "last_error",
+				health.writable ? station->last_error : unwritable);
 	return response;
 }
 

@@ -31,6 +31,10 @@
 #include "scheduler/log.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/station.h"
+#include "scheduler/writer.h"
+
+#define STALE_WAIT_MS 2000     /* at start, for the crash's rows to be closed */
+#define DRAIN_MS 10000         /* at stop, for a busy database to take the last rows */
 
 void sched_block_signals(void)
 {
@@ -83,6 +87,7 @@ int sched_serve(struct sched_config *config)
 {
 	struct station station = { .config = config };
 	int status = 1, signal_fd = -1, stopped = 0;
+	char error[512];
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -99,10 +104,18 @@ int sched_serve(struct sched_config *config)
 		log_message(LOG_ERROR, "%s", tt_error(station.tt));
 		goto done;
 	}
-	int stale = tt_run_close_stale(station.tt, station_now_ns());
-	if (stale > 0)
-		log_message(LOG_WARNING, "%d as-run row(s) left on air by a stopped station are "
-			    "now marked interrupted", stale);
+	if (writer_open(&station.writer, config->db_path, error, sizeof error) < 0) {
+		log_message(LOG_ERROR, "%s", error);
+		goto done;
+	}
+	/* rows a crash left "playing" end where they were last known on air;
+	 * planning reads them (an item cut by the crash rejoins) */
+	int64_t last_alive = 0;
+	tt_state_get(station.tt, "last_alive_ns", &last_alive);
+	writer_close_stale(station.writer, last_alive);
+	if (writer_flush(station.writer, STALE_WAIT_MS) < 0)
+		log_message(LOG_WARNING, "the database cannot be written yet; rows a stopped station "
+			    "left on air will be closed when it can, and an item cut then does not rejoin");
 	if (open_device(&station, signal_fd, &stopped) < 0) {
 		status = stopped ? 0 : 1;
 		goto done;
@@ -116,7 +129,6 @@ int sched_serve(struct sched_config *config)
 		    device.realtime ? "at real-time priority" : "at normal priority (no real-time permission)");
 
 	station.started_ns = station_now_ns();
-	char error[512];
 	if (control_open(&station.control, config->control_socket, handle_request, &station,
 			 error, sizeof error) < 0) {
 		log_message(LOG_ERROR, "%s", error);
@@ -133,6 +145,7 @@ int sched_serve(struct sched_config *config)
 		}
 		station_clock_refresh();
 		plan(&station);
+		watch_database(&station);
 		struct pollfd fds[2 + 1 + CONTROL_MAX_CLIENTS] = {
 			{ .fd = signal_fd, .events = POLLIN },
 			{ .fd = playout_event_fd(station.playout), .events = POLLIN },
@@ -173,8 +186,9 @@ done:
 		drain_events(&station);
 		playout_close(station.playout);
 	}
-	if (station.tt && station.started_ns)
-		tt_state_set(station.tt, "last_alive_ns", station_now_ns());
+	if (station.writer && station.started_ns)
+		writer_state_set(station.writer, "last_alive_ns", station_now_ns());
+	writer_close(station.writer, DRAIN_MS);
 	if (signal_fd >= 0)
 		close(signal_fd);
 	tt_close(station.tt);

@@ -42,7 +42,8 @@ struct in_flight {
 	uint64_t after_tag;       /* the piece it was chained after, 0 = timed */
 	char triggered_by[64];
 	char stopped_by[64];      /* `loaxa stop` ended it: who */
-	struct tt_run run;        /* run.id = 0 until its first frame aired */
+	struct tt_run run;        /* run.id: its row's handle in the writer, 0 until
+	                             its first frame aired (then a row exists) */
 };
 
 /* A manual broadcast (emergency, play, live) made of pieces. */
@@ -105,8 +106,12 @@ struct station {
 	char last_error[256];
 	uint64_t next_tag;
 	int64_t last_heartbeat_ns;
+	int64_t last_progress_ns;
 	int64_t started_ns;
 	int first_plan_done;
+	struct writer *writer;    /* every database write goes through it */
+	int as_run_unreadable;    /* the last "already logged?" check failed */
+	int database_unwritable;  /* the writer has been failing (noted once) */
 };
 
 /* The station clock (playout/clock.h), in ns since the epoch. */
@@ -143,6 +148,13 @@ void note_error(struct station *station, const char *fmt, ...)
 /* Writes a row for an airing that does not air (missed, skipped, failed). */
 void log_row(struct station *station, const struct tt_airing *a,
 	     enum tt_run_status status, const char *detail);
+
+/* database.c */
+/* 1 if the airing has a row (written or queued), else 0; a failed read is
+ * noted once and taken as 0, so the airing is judged, not lost. */
+int already_logged(struct station *station, const struct tt_airing *a);
+/* Notes (once per spell) that the writer cannot get its rows through. */
+void watch_database(struct station *station);
 
 /* runs.c */
 void drain_events(struct station *station);
