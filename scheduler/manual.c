@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "media/media.h"
+#include "scheduler/answers.h"
 #include "scheduler/control.h"
 #include "scheduler/log.h"
 #include "scheduler/sources.h"
@@ -421,12 +422,9 @@ static cJSON *status(struct station *station)
 	return response;
 }
 
-cJSON *handle_request(void *user, const cJSON *request, const struct control_peer *peer)
+static cJSON *act(struct station *station, const char *command, const cJSON *request,
+		  const struct control_peer *peer)
 {
-	struct station *station = user;
-	const char *command = string_field(request, "cmd");
-	if (!command)
-		return error_response("the request has no \"cmd\"");
 	if (strcmp(command, "status") == 0)
 		return status(station);
 	if (strcmp(command, "emergency") == 0)
@@ -439,4 +437,34 @@ cJSON *handle_request(void *user, const cJSON *request, const struct control_pee
 		return stop(station, peer);
 	return error_response("unknown command '%.40s'; this station knows status, emergency, "
 			      "play, live and stop", command);
+}
+
+/* A request with an "id" is acted on once: a repeat (a client retrying
+ * after a timeout) gets the same answer. Status acts on nothing and is
+ * answered afresh. */
+cJSON *handle_request(void *user, const cJSON *request, const struct control_peer *peer)
+{
+	struct station *station = user;
+	const char *command = string_field(request, "cmd");
+	if (!command)
+		return error_response("the request has no \"cmd\"");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(request, "id");
+	if (id && (!cJSON_IsString(id) || !id->valuestring[0] ||
+		   strlen(id->valuestring) > ANSWER_ID_MAX))
+		return error_response("\"id\" must be a string of 1 to %d bytes", ANSWER_ID_MAX);
+	int remembered = id && strcmp(command, "status") != 0;
+	if (remembered) {
+		cJSON *again = answers_find(station->answers, peer->uid, id->valuestring);
+		if (again) {
+			log_message(LOG_INFO, "request %s from %s repeated: answered again, not acted on",
+				    id->valuestring, peer->user);
+			return again;
+		}
+	}
+	cJSON *response = act(station, command, request, peer);
+	if (response && id)
+		cJSON_AddStringToObject(response, "id", id->valuestring);
+	if (response && remembered)
+		answers_keep(station->answers, peer->uid, id->valuestring, response);
+	return response;
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "playout/clock.h"
+#include "scheduler/answers.h"
 #include "scheduler/control.h"
 #include "scheduler/log.h"
 #include "scheduler/scheduler.h"
@@ -104,8 +105,9 @@ int sched_serve(struct sched_config *config)
 		log_message(LOG_ERROR, "%s", tt_error(station.tt));
 		goto done;
 	}
-	if (writer_open(&station.writer, config->db_path, error, sizeof error) < 0) {
-		log_message(LOG_ERROR, "%s", error);
+	if (writer_open(&station.writer, config->db_path, error, sizeof error) < 0 ||
+	    answers_new(&station.answers) < 0) {
+		log_message(LOG_ERROR, "%s", station.writer ? "out of memory" : error);
 		goto done;
 	}
 	/* rows a crash left "playing" end where they were last known on air;
@@ -189,6 +191,7 @@ done:
 	if (station.writer && station.started_ns)
 		writer_state_set(station.writer, "last_alive_ns", station_now_ns());
 	writer_close(station.writer, DRAIN_MS);
+	answers_free(station.answers);
 	if (signal_fd >= 0)
 		close(signal_fd);
 	tt_close(station.tt);

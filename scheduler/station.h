@@ -110,6 +110,7 @@ struct station {
 	int64_t started_ns;
 	int first_plan_done;
 	struct writer *writer;    /* every database write goes through it */
+	struct answers *answers;  /* recent request ids and their answers */
 	int as_run_unreadable;    /* the last "already logged?" check failed */
 	int database_unwritable;  /* the writer has been failing (noted once) */
 };
