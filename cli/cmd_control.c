@@ -211,6 +211,19 @@ static void print_status(const cJSON *reply)
 	       number_of(device, "channels"), number_of(device, "buffer_ms"),
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(device, "realtime"))
 		       ? "real-time priority" : "normal priority");
+	const cJSON *database = cJSON_GetObjectItemCaseSensitive(reply, "database");
+	if (cJSON_IsObject(database)) {
+		printf("database: ");
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(database, "writable")))
+			printf("writable");
+		else
+			printf("UNWRITABLE for %.0f s (%s); the air goes on, the rows wait",
+			       number_of(database, "unwritable_s"), text_of(database, "last_error"));
+		printf(", %.0f row(s) waiting to be written", number_of(database, "pending_rows"));
+		if (number_of(database, "dropped") > 0)
+			printf(", %.0f LOST (see the station's log)", number_of(database, "dropped"));
+		printf("\n");
+	}
 	printf("xruns:   %.0f\nuptime:  ", number_of(reply, "xruns"));
 	print_duration(number_of(reply, "uptime_s"));
 	printf("\nlast error: %s\n", *text_of(reply, "last_error") ? text_of(reply, "last_error") : "none");
