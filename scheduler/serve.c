@@ -1,19 +1,32 @@
 /*
- * The serving loop (`loaxa serve`). It runs on the main thread; the engine's
- * feeder and output threads are the only others. It sleeps in poll() on a
- * signalfd, the engine's event descriptor and the control socket's clients,
- * waking at least once a second to plan (plan.c): airings due within
- * cue_ahead_ms are opened and cued on the engine with their wall-clock
- * instants; what the engine reports becomes as-run rows (runs.c); requests
- * on the socket start or stop manual broadcasts (manual.c). Stopping: SIGTERM
- * or SIGINT ends the loop; the engine fades out what plays and its last
- * events close the as-run rows before the database is closed.
+ * The serving loop (`loaxa serve`). It runs on the main thread; the others
+ * are the engine's feeder and output threads and the database writer's
+ * thread (writer.c). It sleeps in poll() on a signalfd, the engine's event
+ * descriptor and the control socket's clients, waking at least once a
+ * second to plan (plan.c): airings due within cue_ahead_ms are opened and
+ * cued on the engine with their wall-clock instants; what the engine
+ * reports becomes as-run rows (runs.c); requests on the socket start or
+ * stop manual broadcasts (manual.c).
+ *
+ * Nothing here waits for the database. The loop reads the timetable on its
+ * own connection (WAL: readers do not wait for a writer) and writes nothing
+ * itself: every row and state goes to the writer's queue, shared under the
+ * writer's mutex (held for a copy, never while SQLite runs), and the writer
+ * thread stores them in order on its own connection, retrying while another
+ * program holds the lock. `status` says when it cannot.
+ *
+ * Stopping: SIGTERM or SIGINT ends the loop; the engine fades out what
+ * plays and its last events queue the rows' ends; writer_close writes what
+ * is queued (waiting up to DRAIN_MS for a busy database) and joins its
+ * thread before the database is closed.
  *
  * Each airing is judged once: cued, or logged missed. `judged` remembers the
- * recent ones in memory; the as-run log remembers the rest across restarts.
- * A row is written "playing" when the first frame airs and closed when it
- * ends, so a row never says "playing" for something that stopped, except
- * after a crash, which the next start closes as "interrupted".
+ * recent ones in memory; the as-run log (and the writer's queue) remembers
+ * the rest across restarts. A row is written "playing" when the first frame
+ * airs, brought up to date every second (frames, and when it was last on
+ * air) and closed when it ends, so a row never says "playing" for something
+ * that stopped, except after a crash, which the next start closes as
+ * "interrupted" at the last moment it was known on air.
  */
 #include <errno.h>
 #include <inttypes.h>
