@@ -160,8 +160,9 @@ int writer_run_progress(struct writer *w, int64_t handle, int64_t frames_played,
 	int rc = 0;
 	pthread_mutex_lock(&w->lock);
 	struct item *found = NULL;
-	for (size_t i = w->taken; i < w->count && !found; i++) {
-		struct item *item = at(w, i);
+	/* the latest: an older one given back by a failed batch stays older */
+	for (size_t i = w->count; i > w->taken && !found; i--) {
+		struct item *item = at(w, i - 1);
 		if (!item->dead && item->kind == ITEM_PROGRESS && item->handle == handle)
 			found = item;
 	}
@@ -182,8 +183,8 @@ int writer_state_set(struct writer *w, const char *key, int64_t value)
 	int rc = 0;
 	pthread_mutex_lock(&w->lock);
 	struct item *found = NULL;
-	for (size_t i = w->taken; i < w->count && !found; i++) {
-		struct item *item = at(w, i);
+	for (size_t i = w->count; i > w->taken && !found; i--) {
+		struct item *item = at(w, i - 1);
 		if (!item->dead && item->kind == ITEM_STATE && strcmp(item->key, key) == 0)
 			found = item;
 	}
@@ -358,10 +359,13 @@ static void note_failure(struct writer *w, int64_t now)
 		w->failing_since_ns = now;
 	snprintf(w->last_error, sizeof w->last_error, "%s", tt_error(w->tt));
 	if (!w->failure_logged && now - w->failing_since_ns >= WRITER_UNWRITABLE_S * 1000 * NS_PER_MS) {
+		size_t waiting = 0;
+		for (size_t i = 0; i < w->count; i++)
+			waiting += !at(w, i)->dead;
 		w->failure_logged = 1;
 		log_message(LOG_ERROR, "cannot write to the database for %.1f s (%s); %zu write(s) wait "
 			    "and are retried; the air goes on", (double)(now - w->failing_since_ns) / 1e9,
-			    w->last_error, w->count);
+			    w->last_error, waiting);
 	}
 }
 
