@@ -49,12 +49,12 @@ check "another process holds the write lock" locked
 # 1. an emergency through the command line, 1.5 s into the hold
 until_ns $(( base * 1000000000 + 1500000000 ))
 t1=$(now_ns)
-"$LOAXA" emergency --media "$storm" --json >"$WORK/e1.json"
+"$LOAXA" emergency --media "$storm" --json >"$WORK/e1.json" || true
 t1_answered=$(now_ns)
 check "the emergency is answered ($(( (t1_answered - t1) / 1000000 )) ms)" \
 	test "$(json_field "$WORK/e1.json" "d['ok']")" = True
 check "the command line sent a request id" \
-	test "$(json_field "$WORK/e1.json" "d['id'].startswith('cli-')")" = True
+	test "$(json_field "$WORK/e1.json" "d.get('id', '').startswith('cli-')")" = True
 
 # 2. the same request twice on the raw socket, with one id
 until_ns $(( base * 1000000000 + 3500000000 ))
@@ -65,10 +65,13 @@ line = json.dumps({"v": 1, "cmd": "emergency", "media_id": media, "id": "busy-db
 def ask():
     s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(path); s.sendall(line)
     data = b""
-    while not data.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk: break
-        data += chunk
+    try:
+        while not data.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk: break
+            data += chunk
+    except socket.timeout:
+        data = b"(no answer within 5 s)"
     s.close(); return data.decode().strip()
 t0 = time.time_ns(); first = ask(); t1 = time.time_ns(); second = ask(); t2 = time.time_ns()
 print("sent", t0)
@@ -81,7 +84,8 @@ t2=$(awk '/^sent/ { print $2 }' "$WORK/twice.out")
 first=$(sed -n 's/^first //p' "$WORK/twice.out")
 second=$(sed -n 's/^second //p' "$WORK/twice.out")
 check "the first try is acted on" grep -q '"ok":true,"broadcast":2' <<<"$first"
-check "the repeated id gets the same answer" test -n "$first" -a "$first" = "$second"
+same_answer() { grep -q '"ok":true' <<<"$first" && [ "$first" = "$second" ]; }
+check "the repeated id gets the same answer" same_answer
 read -r _ answer1_ms answer2_ms < <(grep answered-ms "$WORK/twice.out")
 check "both answered promptly ($answer1_ms, $answer2_ms ms)" \
 	awk -v a="$answer1_ms" -v b="$answer2_ms" 'BEGIN { exit !(a < 500 && b < 500) }'
@@ -89,16 +93,16 @@ check "both answered promptly ($answer1_ms, $answer2_ms ms)" \
 # 3. status in the hold: unwritable, rows waiting
 until_ns $(( base * 1000000000 + 9000000000 ))
 t3=$(now_ns)
-"$LOAXA" status --json >"$WORK/status.json"
+"$LOAXA" status --json >"$WORK/status.json" || true
 t3_answered=$(now_ns)
-"$LOAXA" status >"$WORK/status.txt"
+"$LOAXA" status >"$WORK/status.txt" || true
 cat "$WORK/status.txt"
 echo "  measured: status answered in $(( (t3_answered - t3) / 1000000 )) ms during the hold"
 check "status says the database is unwritable" \
 	test "$(json_field "$WORK/status.json" "d['database']['writable']")" = False
 check "status says for how long ($(json_field "$WORK/status.json" "d['database']['unwritable_s']") s)" \
 	test "$(json_field "$WORK/status.json" "d['database']['unwritable_s'] > 5")" = True
-pending=$(json_field "$WORK/status.json" "d['database']['pending_rows']")
+pending=$(json_field "$WORK/status.json" "d['database']['pending_rows']" || echo 0)
 check "status says rows wait ($pending)" test "$pending" -ge 3
 check "last_error says so too" grep -q "unwritable" <<<"$(json_field "$WORK/status.json" "d['last_error']")"
 check "the text says so" grep -q "UNWRITABLE" "$WORK/status.txt"
@@ -114,7 +118,7 @@ all_rows() { [ "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE status <> 'pl
 check "after the release the four rows are written" wait_for 10 all_rows
 written=$(now_ns)
 echo "  measured: rows written $(( (written - released) / 1000000 )) ms after the release (0.2 s polls)"
-"$LOAXA" status --json >"$WORK/status2.json"
+"$LOAXA" status --json >"$WORK/status2.json" || true
 check "status says writable again, nothing waiting, nothing lost" \
 	test "$(json_field "$WORK/status2.json" "(d['database']['writable'], d['database']['pending_rows'], d['database']['dropped'])")" = "(True, 0, 0)"
 sleep 0.5
