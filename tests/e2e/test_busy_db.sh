@@ -1,7 +1,8 @@
 #!/bin/bash
 # The air never waits for the database. On the paced test card, another
 # process holds the database's write lock for 30 s (a sqlite3 shell in
-# BEGIN IMMEDIATE) while two timed items and two emergencies air:
+# BEGIN IMMEDIATE); the station starts in the hold, and two timed items and
+# two emergencies air in it:
 #   - the emergency of `loaxa emergency` is answered and on the tape within
 #     its usual latency, and the timed items start on their seconds;
 #   - an emergency sent twice on the raw socket with the same request id
@@ -23,17 +24,13 @@ flood=$("$LOAXA" media import "$WORK/flood.wav" --title "flood" 2>/dev/null)
 now_ns() { date +%s%N; }
 until_ns() { while [ "$(now_ns)" -lt "$1" ]; do sleep 0.002; done; }
 
-base=$(( $(date +%s) + 5 ))
-at_a=$((base + 7))
+base=$(( $(date +%s) + 2 ))
+at_a=$((base + 8))
 at_b=$((base + 13))
 event_a=$("$LOAXA" schedule add --date "$(date -d @$at_a +%F)" --at "$(date -d @$at_a +%T)" \
 	--media "$a" --title "busy A")
 event_b=$("$LOAXA" schedule add --date "$(date -d @$at_b +%F)" --at "$(date -d @$at_b +%T)" \
 	--media "$b" --title "busy B")
-
-TAPE=$WORK/tape.wav
-start_serve "loaxatest:TAPE=$TAPE"
-check "the station answers on its socket" wait_for 10 test -S "$WORK/loaxa.sock"
 
 # The lock: BEGIN IMMEDIATE and a write, held 30 s, then committed.
 until_ns $(( base * 1000000000 ))
@@ -45,9 +42,14 @@ sleep 0.5
 locked() { ! sqlite3 -cmd ".timeout 0" "$DB" "BEGIN IMMEDIATE; ROLLBACK;" 2>"$WORK/lock.err" &&
 	grep -q "locked" "$WORK/lock.err"; }
 check "another process holds the write lock" locked
+TAPE=$WORK/tape.wav
+start_serve "loaxatest:TAPE=$TAPE"
+check "the station starts in the hold and answers on its socket" wait_for 10 test -S "$WORK/loaxa.sock"
+check "it says the rows a stopped station left cannot be closed yet" \
+	grep -q "cannot be written yet" "$WORK/serve.log"
 
-# 1. an emergency through the command line, 1.5 s into the hold
-until_ns $(( base * 1000000000 + 1500000000 ))
+# 1. an emergency through the command line, 4.5 s into the hold
+until_ns $(( base * 1000000000 + 4500000000 ))
 t1=$(now_ns)
 "$LOAXA" emergency --media "$storm" --json >"$WORK/e1.json" || true
 t1_answered=$(now_ns)
@@ -57,7 +59,7 @@ check "the command line sent a request id" \
 	test "$(json_field "$WORK/e1.json" "d.get('id', '').startswith('cli-')")" = True
 
 # 2. the same request twice on the raw socket, with one id
-until_ns $(( base * 1000000000 + 3500000000 ))
+until_ns $(( base * 1000000000 + 6000000000 ))
 python3 - "$WORK/loaxa.sock" "$flood" >"$WORK/twice.out" <<'PYTHON'
 import json, socket, sys, time
 path, media = sys.argv[1], int(sys.argv[2])
@@ -91,7 +93,7 @@ check "both answered promptly ($answer1_ms, $answer2_ms ms)" \
 	awk -v a="$answer1_ms" -v b="$answer2_ms" 'BEGIN { exit !(a < 500 && b < 500) }'
 
 # 3. status in the hold: unwritable, rows waiting
-until_ns $(( base * 1000000000 + 9000000000 ))
+until_ns $(( base * 1000000000 + 10000000000 ))
 t3=$(now_ns)
 "$LOAXA" status --json >"$WORK/status.json" || true
 t3_answered=$(now_ns)
