@@ -8,6 +8,8 @@
 #   - an emergency sent twice on the raw socket with the same request id
 #     airs once, and both tries get the same answer;
 #   - `loaxa status` says the database is unwritable and rows wait;
+#   - `loaxa emergency` that gets no answer (the station stopped, SIGSTOP,
+#     for 4 s) asks again with the same id: the announcement airs once;
 #   - once the lock is released every row is written, with the times and
 #     frames the tape shows: nothing missing, nothing twice.
 source "$(dirname "$0")/lib.sh"
@@ -16,11 +18,13 @@ sox -n -r 48000 -c 1 -b 16 "$WORK/a.wav" synth 1.0 sine 600 vol 0.5
 sox -n -r 48000 -c 1 -b 16 "$WORK/b.wav" synth 1.0 sine 900 vol 0.5
 sox -n -r 48000 -c 1 -b 16 "$WORK/storm.wav" synth 0.8 sine 2000 vol 0.5
 sox -n -r 48000 -c 1 -b 16 "$WORK/flood.wav" synth 0.6 sine 3000 vol 0.5
+sox -n -r 48000 -c 1 -b 16 "$WORK/retry.wav" synth 0.5 sine 4000 vol 0.5
 "$LOAXA" init >/dev/null
 a=$("$LOAXA" media import "$WORK/a.wav" --title "busy A" 2>/dev/null)
 b=$("$LOAXA" media import "$WORK/b.wav" --title "busy B" 2>/dev/null)
 storm=$("$LOAXA" media import "$WORK/storm.wav" --title "storm" 2>/dev/null)
 flood=$("$LOAXA" media import "$WORK/flood.wav" --title "flood" 2>/dev/null)
+retry=$("$LOAXA" media import "$WORK/retry.wav" --title "retry" 2>/dev/null)
 now_ns() { date +%s%N; }
 until_ns() { while [ "$(now_ns)" -lt "$1" ]; do sleep 0.002; done; }
 
@@ -111,13 +115,30 @@ check "the text says so" grep -q "UNWRITABLE" "$WORK/status.txt"
 check "no as-run row is written during the hold" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM as_run")" = 0
 
+# 4. the station stalls 4 s just after the command line sent its request:
+# no answer in 3 s, so it asks again with the same id
+until_ns $(( base * 1000000000 + 16000000000 ))
+kill -STOP "$SERVE_PID"
+t4=$(now_ns)
+rc=0
+"$LOAXA" emergency --media "$retry" --json >"$WORK/e4.json" 2>"$WORK/e4.err" &
+client=$!
+sleep 4
+kill -CONT "$SERVE_PID"
+wait "$client" || rc=$?
+cat "$WORK/e4.err"
+check "the command line got its answer after asking again (exit $rc)" test "$rc" -eq 0
+check "it said it asked again" grep -q "asking again" "$WORK/e4.err"
+check "the answer is the broadcast" test "$(json_field "$WORK/e4.json" "d.get('broadcast')")" = 3
+check "the station answered the repeat without acting" grep -q "repeated: answered again" "$WORK/serve.log"
+
 # the hold ends; every row is written
 wait "$HOLDER"
 HOLDER=
 released=$(now_ns)
 echo "  measured: the lock was held $(( (released - held_from) / 1000000 )) ms"
-all_rows() { [ "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE status <> 'playing'")" = 4 ]; }
-check "after the release the four rows are written" wait_for 10 all_rows
+all_rows() { [ "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE status <> 'playing'")" = 5 ]; }
+check "after the release the five rows are written" wait_for 10 all_rows
 written=$(now_ns)
 echo "  measured: rows written $(( (written - released) / 1000000 )) ms after the release (0.2 s polls)"
 "$LOAXA" status --json >"$WORK/status2.json" || true
@@ -132,16 +153,16 @@ sqlite3 -header "$DB" "SELECT id, event_id, title, status, started_ns, ended_ns,
 "$TAPETOOL" segments "$TAPE"
 "$TAPETOOL" segments "$TAPE" --json >"$WORK/segments.json"
 rate=$("$TAPETOOL" info "$TAPE" | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
-python3 - "$WORK/segments.json" "$DB" "$rate" "$t1" "$t2" "$at_a" "$at_b" <<'PYTHON' >"$WORK/verdicts"
+python3 - "$WORK/segments.json" "$DB" "$rate" "$t1" "$t2" "$at_a" "$at_b" "$t4" <<'PYTHON' >"$WORK/verdicts"
 import json, sqlite3, sys
 seg = json.load(open(sys.argv[1]))
 db = sqlite3.connect(sys.argv[2])
 rate = int(sys.argv[3])
-t1, t2 = int(sys.argv[4]), int(sys.argv[5])
+t1, t2, t4 = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[8])
 at_a, at_b = int(sys.argv[6]) * 10**9, int(sys.argv[7]) * 10**9
 def say(ok, text): print(("PASS " if ok else "FAIL ") + text)
-want = {"busy A": 600, "busy B": 900, "storm": 2000, "flood": 3000}
-say(len(seg) == 4, f"four segments on the tape, one per airing ({len(seg)})")
+want = {"busy A": 600, "busy B": 900, "storm": 2000, "flood": 3000, "retry": 4000}
+say(len(seg) == 5, f"five segments on the tape, one per airing ({len(seg)})")
 for title, hz in want.items():
     on_tape = [s for s in seg if abs(s["freq_hz"] - hz) < hz * 0.02]
     rows = db.execute("SELECT status, started_ns, ended_ns, frames_played FROM as_run WHERE title = ?",
@@ -164,6 +185,8 @@ for title, hz in want.items():
         say(0 < start - t1 < 500e6, f"the emergency aired within its usual latency ({(start - t1) / 1e6:.1f} ms)")
     if title == "flood":
         say(0 < start - t2 < 500e6, f"the repeated request aired at the first try ({(start - t2) / 1e6:.1f} ms)")
+    if title == "retry":
+        say(4e9 < start - t4 < 5e9, f"the retried request aired once the station went on ({(start - t4) / 1e6:.0f} ms after the stall began)")
     if title in ("busy A", "busy B"):
         due = at_a if title == "busy A" else at_b
         print(f"measured: {title} start error {(start - due) / 1e6:+.3f} ms on the tape, during the hold")
@@ -173,7 +196,7 @@ cat "$WORK/verdicts"
 record_verdicts "$WORK/verdicts"
 check "no row left playing" test "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE status = 'playing'")" = 0
 check "the emergencies are logged once each" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE event_id = 0")" = 2
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM as_run WHERE event_id = 0")" = 3
 check "the log says the database was unwritable, and writable again" \
 	grep -q "writable again" "$WORK/serve.log"
 finish
