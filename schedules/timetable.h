@@ -3,9 +3,10 @@
  * exceptions, the resolution of events into occurrences, and the as-run log.
  *
  * One `struct tt` is one connection; use it from one thread at a time (the
- * serving process opens one for the scheduler thread). The database runs in
- * WAL mode with foreign keys and a busy timeout, so the command line can edit
- * while the station plays. Every function that changes data does it in one
+ * serving process opens two: one its serving loop only reads on, one its
+ * writer thread writes on). The database runs in WAL mode with foreign keys
+ * and a busy timeout, so the command line can edit while the station plays
+ * and readers never wait for a writer. Every function that changes data does it in one
  * transaction: it either happens whole or not at all.
  *
  * Functions return 0 on success or a negative TT_ERR_* / -errno; tt_error()
