@@ -69,15 +69,16 @@ import json, socket, sys, time
 path, media = sys.argv[1], int(sys.argv[2])
 line = json.dumps({"v": 1, "cmd": "emergency", "media_id": media, "id": "busy-db-flood-1"}).encode() + b"\n"
 def ask():
-    s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(path); s.sendall(line)
+    s = socket.socket(socket.AF_UNIX); s.settimeout(5)
     data = b""
     try:
+        s.connect(path); s.sendall(line)
         while not data.endswith(b"\n"):
             chunk = s.recv(65536)
             if not chunk: break
             data += chunk
-    except socket.timeout:
-        data = b"(no answer within 5 s)"
+    except OSError as error:
+        data = f"(no answer: {error})".encode()
     s.close(); return data.decode().strip()
 t0 = time.time_ns(); first = ask(); t1 = time.time_ns(); second = ask(); t2 = time.time_ns()
 print("sent", t0)
@@ -118,13 +119,13 @@ check "no as-run row is written during the hold" \
 # 4. the station stalls 4 s just after the command line sent its request:
 # no answer in 3 s, so it asks again with the same id
 until_ns $(( base * 1000000000 + 16000000000 ))
-kill -STOP "$SERVE_PID"
+kill -STOP "$SERVE_PID" || true
 t4=$(now_ns)
 rc=0
 "$LOAXA" emergency --media "$retry" --json >"$WORK/e4.json" 2>"$WORK/e4.err" &
 client=$!
 sleep 4
-kill -CONT "$SERVE_PID"
+kill -CONT "$SERVE_PID" || true
 wait "$client" || rc=$?
 cat "$WORK/e4.err"
 check "the command line got its answer after asking again (exit $rc)" test "$rc" -eq 0
@@ -150,9 +151,9 @@ stop_serve || rc=$?
 check "serve stops cleanly (exit $rc)" test "$rc" -eq 0
 
 sqlite3 -header "$DB" "SELECT id, event_id, title, status, started_ns, ended_ns, frames_played FROM as_run ORDER BY id"
-"$TAPETOOL" segments "$TAPE"
-"$TAPETOOL" segments "$TAPE" --json >"$WORK/segments.json"
-rate=$("$TAPETOOL" info "$TAPE" | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
+"$TAPETOOL" segments "$TAPE" || true
+"$TAPETOOL" segments "$TAPE" --json >"$WORK/segments.json" || echo '[]' >"$WORK/segments.json"
+rate=$("$TAPETOOL" info "$TAPE" | sed -n 's/.*rate=\([0-9]*\).*/\1/p' || echo 48000)
 python3 - "$WORK/segments.json" "$DB" "$rate" "$t1" "$t2" "$at_a" "$at_b" "$t4" <<'PYTHON' >"$WORK/verdicts"
 import json, sqlite3, sys
 seg = json.load(open(sys.argv[1]))
