@@ -143,16 +143,21 @@ start_serve "loaxatest:TAPE=$WORK/tape3b.wav"
 check "after the restart the killed item rejoins and ends" wait_for 15 row_is "$event" "interrupted,resumed"
 stop_serve || true
 read -r ended frames < <(sqlite3 -separator ' ' "$DB" "SELECT ended_ns, frames_played FROM as_run
-	WHERE event_id = $event AND status = 'interrupted'")
+	WHERE event_id = $event AND status = 'interrupted'") || true
 tape_frames=$("$TAPETOOL" segments "$WORK/tape3.wav" --json | python3 -c '
 import json, sys
 s = [x for x in json.load(sys.stdin) if abs(x["freq_hz"] - 800) < 20]
 print(sum(x["end_frame"] - x["start_frame"] for x in s))')
-ended_error=$(awk -v e="${ended:-0}" -v k="$killed_ns" 'BEGIN { printf "%.3f", (e - k) / 1e9 }')
-frames_error=$(awk -v f="${frames:-0}" -v t="$tape_frames" 'BEGIN { printf "%.3f", (f - t) / 48000 }')
+ended_error=missing
+frames_error=missing
+[ -n "${ended:-}" ] && ended_error=$(awk -v e="$ended" -v k="$killed_ns" 'BEGIN { printf "%.3f", (e - k) / 1e9 }')
+[ -n "${frames:-}" ] && [ "${tape_frames:-0}" -gt 0 ] &&
+	frames_error=$(awk -v f="$frames" -v t="$tape_frames" 'BEGIN { printf "%.3f", (f - t) / 48000 }')
 echo "  measured: the killed row ends $ended_error s from the kill; its frames are $frames_error s from the tape's"
-check "the killed row ends at the kill, not at the restart ($ended_error s)" within "$ended_error" 0 1.1
-check "its frames are what the tape shows ($frames_error s)" within "$frames_error" 0 1.1
+# within_known A B TOLERANCE: as within, and A is a measured value
+within_known() { [ "$1" != missing ] && within "$@"; }
+check "the killed row ends at the kill, not at the restart ($ended_error s)" within_known "$ended_error" 0 1.1
+check "its frames are what the tape shows ($frames_error s)" within_known "$frames_error" 0 1.1
 # (its time ends before the next case schedules)
 wait_until_ms_after "$due" 15000
 
