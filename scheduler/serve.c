@@ -49,6 +49,8 @@
 
 #define STALE_WAIT_MS 2000     /* at start, for the crash's rows to be closed */
 #define DRAIN_MS 10000         /* at stop, for a busy database to take the last rows */
+#define READ_BUSY_MS 250       /* the loop only reads: WAL readers wait for no writer,
+                                  and no rarer lock may hold the air for long */
 
 void sched_block_signals(void)
 {
@@ -118,6 +120,7 @@ int sched_serve(struct sched_config *config)
 		log_message(LOG_ERROR, "%s", tt_error(station.tt));
 		goto done;
 	}
+	tt_set_busy_timeout(station.tt, READ_BUSY_MS);
 	if (writer_open(&station.writer, config->db_path, error, sizeof error) < 0 ||
 	    answers_new(&station.answers) < 0) {
 		log_message(LOG_ERROR, "%s", station.writer ? "out of memory" : error);
