@@ -408,6 +408,8 @@ static void *writer_thread(void *user)
 		if (rc == 0) {
 			w->head = (w->head + taken) % WRITER_QUEUE_ROWS;
 			w->count -= taken;
+			if (w->count == 0)
+				w->head = 0;   /* the ring's first pages only, while it keeps up */
 			w->written += (int64_t)taken;
 			note_success(w, now);
 			backoff_ms = BACKOFF_MIN_MS;
