@@ -100,6 +100,44 @@ int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played, int64_t on
 	return run_alone(tt, stmt, "writing the as-run log");
 }
 
+char *tt_run_sql(const struct tt_run *run)
+{
+	char *sql = run->id > 0
+		? sqlite3_mprintf(
+			"UPDATE as_run SET started_ns = %lld, ended_ns = %lld, frames_played = %lld,"
+			" status = %Q, xruns = %d, detail = %Q WHERE id = %lld AND status = 'playing';\n",
+			(long long)run->started_ns, (long long)run->ended_ns,
+			(long long)run->frames_played, tt_run_status_name(run->status), run->xruns,
+			run->detail, (long long)run->id)
+		: sqlite3_mprintf(
+			"INSERT INTO as_run (event_id, occurrence_date, part, media_id, title, priority,"
+			" scheduled_ns, started_ns, ended_ns, frames_played, status, xruns, triggered_by,"
+			" detail) VALUES (%lld, %Q, %d, %lld, %Q, %d, %lld, %lld, %lld, %lld, %Q, %d, %Q, %Q);\n",
+			(long long)run->event_id, run->occurrence_date, run->part,
+			(long long)run->media_id, run->title, (int)run->priority,
+			(long long)run->scheduled_ns, (long long)run->started_ns,
+			(long long)run->ended_ns, (long long)run->frames_played,
+			tt_run_status_name(run->status), run->xruns, run->triggered_by, run->detail);
+	char *copy = sql ? strdup(sql) : NULL;
+	sqlite3_free(sql);
+	return copy;
+}
+
+int tt_run_apply_sql(struct tt *tt, const char *sql)
+{
+	int own = sqlite3_get_autocommit(tt->db);
+	int rc = own ? tt_begin(tt) : 0;
+	if (rc < 0)
+		return rc;
+	if (sqlite3_exec(tt->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = tt_fail_db(tt, "writing kept as-run rows");
+		if (own)
+			tt_rollback(tt);
+		return rc;
+	}
+	return own ? tt_commit(tt) : 0;
+}
+
 int tt_run_close_stale(struct tt *tt, int64_t last_alive_ns)
 {
 	/* the row ends where it was last known on air: its last progress, or

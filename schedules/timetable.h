@@ -322,6 +322,14 @@ int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played, int64_t on
  * (the station's last sign of life) if later and within the item's length;
  * never at the restart. Returns how many (≥ 0). */
 int tt_run_close_stale(struct tt *tt, int64_t last_alive_ns);
+/* The SQL statement (one line) that inserts run as a new row, or with
+ * run->id > 0 finishes that row if it still plays (tt_run_finish), for a
+ * file kept while the database cannot be written; malloc'd, NULL if out of
+ * memory. Pure text: touches no database. */
+char *tt_run_sql(const struct tt_run *run);
+/* Runs such statements, inside the batch open or in a transaction of its
+ * own. */
+int tt_run_apply_sql(struct tt *tt, const char *sql);
 /* 1 if the log already holds a row for this airing, 0 if not, < 0 if it
  * could not be read. */
 int tt_run_exists(struct tt *tt, int64_t event_id, const char *occurrence_date, int part);
