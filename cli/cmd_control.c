@@ -220,6 +220,8 @@ static void print_status(const cJSON *reply)
 			printf("UNWRITABLE for %.0f s (%s); the air goes on, the rows wait",
 			       number_of(database, "unwritable_s"), text_of(database, "last_error"));
 		printf(", %.0f row(s) waiting to be written", number_of(database, "pending_rows"));
+		if (number_of(database, "spilled") > 0)
+			printf(", %.0f kept in a file beside it", number_of(database, "spilled"));
 		if (number_of(database, "dropped") > 0)
 			printf(", %.0f LOST (see the station's log)", number_of(database, "dropped"));
 		printf("\n");

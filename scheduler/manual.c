@@ -412,6 +412,7 @@ static cJSON *status(struct station *station)
 	cJSON_AddNumberToObject(database, "unwritable_s", health.unwritable_s);
 	cJSON_AddNumberToObject(database, "pending_rows", (double)health.pending_rows);
 	cJSON_AddNumberToObject(database, "dropped", (double)health.dropped);
+	cJSON_AddNumberToObject(database, "spilled", (double)health.spilled);
 	cJSON_AddStringToObject(database, "last_error", health.last_error);
 	char unwritable[512];
 	snprintf(unwritable, sizeof unwritable, "the database has been unwritable for %.0f s (%s); "

@@ -17,8 +17,9 @@
  *
  * Stopping: SIGTERM or SIGINT ends the loop; the engine fades out what
  * plays and its last events queue the rows' ends; writer_close writes what
- * is queued (waiting up to DRAIN_MS for a busy database) and joins its
- * thread before the database is closed.
+ * is queued (waiting up to DRAIN_MS for a busy database, then keeping the
+ * rest in its spill file for the next start) and joins its thread before
+ * the database is closed.
  *
  * Each airing is judged once: cued, or logged missed. `judged` remembers the
  * recent ones in memory; the as-run log (and the writer's queue) remembers
@@ -48,7 +49,8 @@
 #include "scheduler/writer.h"
 
 #define STALE_WAIT_MS 2000     /* at start, for the crash's rows to be closed */
-#define DRAIN_MS 10000         /* at stop, for a busy database to take the last rows */
+#define DRAIN_MS 10000         /* at stop, for a busy database to take the last rows
+                                  (then they are kept in the spill file) */
 #define READ_BUSY_MS 250       /* the loop only reads: WAL readers wait for no writer,
                                   and no rarer lock may hold the air for long */
 

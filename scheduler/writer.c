@@ -6,17 +6,22 @@
  *   - the writer thread takes the first `taken` entries under `lock`, then
  *     writes them without it: entries it has taken are its own until it
  *     gives them back (written: removed; failed: untaken, retried).
- * The connection `tt`, the rowid map and the batch scratch are the writer
- * thread's alone. Stopped by writer_close: `stopping` under `lock`, a
+ * The connection `tt` and the batch scratch are the writer thread's alone;
+ * the rowid map is written by it under `lock` (a full queue reads it).
+ * The spill file is appended to under `lock`, and renamed under it before
+ * the writer reads it. Stopped by writer_close: `stopping` under `lock`, a
  * signal on `wake`, and a join.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "scheduler/log.h"
 #include "scheduler/writer.h"
@@ -28,7 +33,10 @@
 #define BACKOFF_MAX_MS 1000
 #define NS_PER_MS 1000000LL
 
-enum item_kind { ITEM_BEGIN, ITEM_FINISH, ITEM_PROGRESS, ITEM_STATE, ITEM_CLOSE_STALE };
+enum item_kind {
+	ITEM_BEGIN, ITEM_FINISH, ITEM_PROGRESS, ITEM_STATE, ITEM_CLOSE_STALE,
+	ITEM_REPLAY,              /* the rows kept in the spill file */
+};
 
 struct item {
 	enum item_kind kind;
@@ -50,7 +58,10 @@ struct writer {
 	pthread_t thread;
 	int thread_started;
 	struct tt *tt;                      /* writer thread */
-	struct open_row open_rows[OPEN_ROWS];   /* writer thread */
+	char spill_path[4200];              /* set at open */
+	char replay_path[4220];
+	int batch_replayed;                 /* writer thread */
+	struct open_row open_rows[OPEN_ROWS];   /* writer thread; written under lock */
 	struct open_row batch_rows[BATCH_ITEMS]; /* writer thread: mapped in this batch */
 	int64_t batch_finished[BATCH_ITEMS];     /* writer thread: closed in this batch */
 
@@ -65,7 +76,8 @@ struct writer {
 	int64_t drain_deadline_ns;
 	int64_t failing_since_ns; /* monotonic; 0 while writes succeed */
 	int failure_logged;
-	int64_t dropped, written;
+	int64_t dropped, written, spilled;
+	int spill_waiting;        /* rows kept in the spill file since its replay */
 	char last_error[256];
 };
 
@@ -89,20 +101,74 @@ static void describe(const struct tt_run *run, char *out, size_t size)
 		 run->ended_ns, run->frames_played);
 }
 
-/* Under lock: the entry at the end of the queue, or NULL (counted, logged)
- * when it is full. */
-static struct item *append(struct writer *w, enum item_kind kind, const char *what,
-			   const struct tt_run *run)
+/* Appends one statement to the spill file. Under lock, or by the writer
+ * thread once it has stopped. */
+static int spill(struct writer *w, const struct tt_run *row)
 {
+	char *sql = tt_run_sql(row);
+	if (!sql)
+		return -ENOMEM;
+	int rc = 0;
+	int fd = open(w->spill_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	ssize_t length = (ssize_t)strlen(sql);
+	if (fd < 0 || write(fd, sql, (size_t)length) != length)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(sql);
+	return rc;
+}
+
+static int64_t open_rowid(const struct writer *w, int64_t handle)
+{
+	for (int i = 0; i < OPEN_ROWS; i++)
+		if (w->open_rows[i].handle == handle)
+			return w->open_rows[i].rowid;
+	return 0;
+}
+
+/* Under lock, the queue full: a finished row goes to the spill file (the
+ * writer writes it once the queue has drained); anything else is dropped.
+ * Counted and logged either way. Returns 1 if the row was kept. */
+static int overflow(struct writer *w, enum item_kind kind, const char *what,
+		    const struct tt_run *run)
+{
+	char text[900] = "";
+	if (run)
+		describe(run, text, sizeof text);
+	int keep = run && (kind == ITEM_FINISH || run->status != TT_RUN_PLAYING);
+	if (keep) {
+		struct tt_run row = *run;
+		row.id = kind == ITEM_FINISH ? open_rowid(w, run->id) : 0;
+		for (size_t i = 0; i < w->count && keep && kind == ITEM_FINISH && !row.id; i++)
+			keep = !(at(w, i)->kind == ITEM_BEGIN && at(w, i)->handle == run->id);
+		keep = keep && spill(w, &row) == 0;  /* (not while its begin is being written) */
+	}
+	double waited_s = w->failing_since_ns ? (double)(monotonic_ns() - w->failing_since_ns) / 1e9 : 0;
+	if (keep) {
+		w->spilled++;
+		w->spill_waiting = 1;
+		log_message(LOG_WARNING, "database writes queue full (%d waiting for %.0f s): %s kept in %s: %s",
+			    WRITER_QUEUE_ROWS, waited_s, what, w->spill_path, text);
+		return 1;
+	}
+	w->dropped++;
+	log_message(LOG_ERROR, "database writes queue full (%d waiting for %.0f s): %s dropped%s%s",
+		    WRITER_QUEUE_ROWS, waited_s, what, run ? ": " : "", text);
+	return 0;
+}
+
+/* Under lock: the entry at the end of the queue, or NULL when it is full
+ * (*kept: the row went to the spill file). */
+static struct item *append(struct writer *w, enum item_kind kind, const char *what,
+			   const struct tt_run *run, int *kept)
+{
+	if (kept)
+		*kept = 0;
 	if (w->count == WRITER_QUEUE_ROWS) {
-		w->dropped++;
-		char text[900] = "";
-		if (run)
-			describe(run, text, sizeof text);
-		log_message(LOG_ERROR, "database writes queue full (%d waiting for %.0f s): %s dropped%s%s",
-			    WRITER_QUEUE_ROWS, w->failing_since_ns
-				    ? (double)(monotonic_ns() - w->failing_since_ns) / 1e9 : 0.0,
-			    what, run ? ": " : "", text);
+		int spilled = overflow(w, kind, what, run);
+		if (kept)
+			*kept = spilled;
 		return NULL;
 	}
 	struct item *item = at(w, w->count++);
@@ -116,13 +182,15 @@ int writer_run_begin(struct writer *w, struct tt_run *run)
 {
 	pthread_mutex_lock(&w->lock);
 	run->id = ++w->next_handle;
-	struct item *item = append(w, ITEM_BEGIN, "the start of an as-run row", run);
+	int kept;
+	struct item *item = append(w, ITEM_BEGIN, run->status == TT_RUN_PLAYING
+				   ? "the start of an as-run row" : "an as-run row", run, &kept);
 	if (item) {
 		item->handle = run->id;
 		item->run = *run;
 	}
 	pthread_mutex_unlock(&w->lock);
-	return item ? 0 : -ENOSPC;
+	return item || kept ? 0 : -ENOSPC;
 }
 
 int writer_run_finish(struct writer *w, const struct tt_run *run)
@@ -142,11 +210,12 @@ int writer_run_finish(struct writer *w, const struct tt_run *run)
 	if (begin) {
 		begin->run = *run;   /* one INSERT of the finished row */
 	} else {
-		struct item *item = append(w, ITEM_FINISH, "the end of an as-run row", run);
+		int kept;
+		struct item *item = append(w, ITEM_FINISH, "the end of an as-run row", run, &kept);
 		if (item) {
 			item->handle = run->id;
 			item->run = *run;
-		} else {
+		} else if (!kept) {
 			rc = -ENOSPC;
 		}
 	}
@@ -166,7 +235,7 @@ int writer_run_progress(struct writer *w, int64_t handle, int64_t frames_played,
 		if (!item->dead && item->kind == ITEM_PROGRESS && item->handle == handle)
 			found = item;
 	}
-	if (!found && (found = append(w, ITEM_PROGRESS, "a progress update", NULL)))
+	if (!found && (found = append(w, ITEM_PROGRESS, "a progress update", NULL, NULL)))
 		found->handle = handle;
 	if (found) {
 		found->frames_played = frames_played;
@@ -188,7 +257,7 @@ int writer_state_set(struct writer *w, const char *key, int64_t value)
 		if (!item->dead && item->kind == ITEM_STATE && strcmp(item->key, key) == 0)
 			found = item;
 	}
-	if (!found && (found = append(w, ITEM_STATE, "a station state update", NULL)))
+	if (!found && (found = append(w, ITEM_STATE, "a station state update", NULL, NULL)))
 		snprintf(found->key, sizeof found->key, "%s", key);
 	if (found)
 		found->value = value;
@@ -201,7 +270,7 @@ int writer_state_set(struct writer *w, const char *key, int64_t value)
 int writer_close_stale(struct writer *w, int64_t last_alive_ns)
 {
 	pthread_mutex_lock(&w->lock);
-	struct item *item = append(w, ITEM_CLOSE_STALE, "closing rows left on air", NULL);
+	struct item *item = append(w, ITEM_CLOSE_STALE, "closing rows left on air", NULL, NULL);
 	if (item)
 		item->instant_ns = last_alive_ns;
 	pthread_mutex_unlock(&w->lock);
@@ -233,6 +302,7 @@ void writer_health(struct writer *w, struct writer_health *out)
 	out->writable = out->unwritable_s < WRITER_UNWRITABLE_S;
 	out->dropped = w->dropped;
 	out->written = w->written;
+	out->spilled = w->spilled;
 	snprintf(out->last_error, sizeof out->last_error, "%s", w->last_error);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -254,6 +324,7 @@ static int64_t rowid_of(struct writer *w, int64_t handle, int batch_rows)
  * forgotten. */
 static void settle_rows(struct writer *w, int batch_rows, int batch_finished)
 {
+	pthread_mutex_lock(&w->lock);
 	for (int k = 0; k < batch_finished; k++)
 		for (int i = 0; i < OPEN_ROWS; i++)
 			if (w->open_rows[i].handle == w->batch_finished[k])
@@ -274,6 +345,44 @@ static void settle_rows(struct writer *w, int batch_rows, int batch_finished)
 		}
 		*slot = w->batch_rows[k];
 	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* The rows a full queue (or a stop) kept in the spill file: the file is
+ * set aside under the lock (new rows start a new one), written in this
+ * batch, and removed after its commit. A file set aside by a try that
+ * failed goes first. */
+static int replay(struct writer *w)
+{
+	struct stat info;
+	if (stat(w->replay_path, &info) != 0) {
+		pthread_mutex_lock(&w->lock);
+		int moved = rename(w->spill_path, w->replay_path) == 0;
+		pthread_mutex_unlock(&w->lock);
+		if (!moved)
+			return 0;   /* nothing kept */
+	}
+	FILE *file = fopen(w->replay_path, "re");
+	char *text = NULL;
+	long length = -1;
+	if (file && fseek(file, 0, SEEK_END) == 0 && (length = ftell(file)) >= 0 &&
+	    fseek(file, 0, SEEK_SET) == 0 && (text = malloc((size_t)length + 1)) &&
+	    fread(text, 1, (size_t)length, file) == (size_t)length) {
+		text[length] = '\0';
+	} else {
+		log_message(LOG_ERROR, "cannot read the kept as-run rows in %s: %s", w->replay_path,
+			    strerror(errno));
+		free(text);
+		text = NULL;
+	}
+	if (file)
+		fclose(file);
+	if (!text)
+		return 0;
+	int rc = tt_run_apply_sql(w->tt, text);
+	free(text);
+	w->batch_replayed = rc == 0;
+	return rc;
 }
 
 static int write_item(struct writer *w, struct item *item, int *batch_rows, int *batch_finished)
@@ -306,6 +415,9 @@ static int write_item(struct writer *w, struct item *item, int *batch_rows, int 
 	case ITEM_STATE:
 		rc = tt_state_set(w->tt, item->key, item->value);
 		break;
+	case ITEM_REPLAY:
+		rc = replay(w);
+		break;
 	case ITEM_CLOSE_STALE:
 		rc = tt_run_close_stale(w->tt, item->instant_ns);
 		if (rc > 0)
@@ -323,6 +435,7 @@ static int write_item(struct writer *w, struct item *item, int *batch_rows, int 
 static int write_batch(struct writer *w, size_t count)
 {
 	int batch_rows = 0, batch_finished = 0;
+	w->batch_replayed = 0;
 	if (tt_batch_begin(w->tt) < 0)
 		return -EAGAIN;
 	for (size_t i = 0; i < count; i++) {
@@ -348,6 +461,11 @@ static int write_batch(struct writer *w, size_t count)
 	if (tt_batch_commit(w->tt) < 0)
 		return -EAGAIN;
 	settle_rows(w, batch_rows, batch_finished);
+	if (w->batch_replayed) {
+		unlink(w->replay_path);
+		log_message(LOG_WARNING, "the as-run rows kept in %s are now in the database",
+			    w->replay_path);
+	}
 	return 0;
 }
 
@@ -413,6 +531,11 @@ static void *writer_thread(void *user)
 			w->written += (int64_t)taken;
 			note_success(w, now);
 			backoff_ms = BACKOFF_MIN_MS;
+			if (w->count == 0 && w->spill_waiting) {
+				/* what a full queue kept aside, now there is room */
+				w->spill_waiting = 0;
+				append(w, ITEM_REPLAY, "the kept rows", NULL, NULL);
+			}
 			pthread_cond_broadcast(&w->drained);
 		} else if (rc < 0) {
 			note_failure(w, now);
@@ -420,17 +543,36 @@ static void *writer_thread(void *user)
 			backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
 		}
 	}
-	/* stopping with the database still unwritable: the log keeps them */
+	/* stopping with the database still unwritable: the rows go to the
+	 * spill file, which the next start writes first (a row still playing
+	 * there is then closed as interrupted) */
+	int kept = 0;
 	for (size_t i = 0; i < w->count; i++) {
 		struct item *item = at(w, i);
 		if (item->dead || (item->kind != ITEM_BEGIN && item->kind != ITEM_FINISH))
 			continue;
+		int finished_later = 0;
+		for (size_t k = i + 1; k < w->count && item->kind == ITEM_BEGIN; k++)
+			finished_later |= at(w, k)->kind == ITEM_FINISH && at(w, k)->handle == item->handle;
+		if (finished_later)
+			continue;   /* its finish carries the whole row */
+		struct tt_run row = item->run;
+		row.id = item->kind == ITEM_FINISH ? open_rowid(w, item->handle) : 0;
 		char text[900];
 		describe(&item->run, text, sizeof text);
-		log_message(LOG_ERROR, "as-run row not written (the database stayed unwritable: %s): %s",
-			    w->last_error, text);
-		w->dropped++;
+		if (spill(w, &row) == 0) {
+			kept++;
+			w->spilled++;
+		} else {
+			log_message(LOG_ERROR, "as-run row lost (the database stayed unwritable: %s, and %s "
+				    "cannot be written): %s", w->last_error, w->spill_path, text);
+			w->dropped++;
+		}
 	}
+	if (kept)
+		log_message(LOG_WARNING, "the database stayed unwritable (%s): %d as-run row(s) kept in %s; "
+			    "the station writes them when it next starts", w->last_error, kept,
+			    w->spill_path);
 	w->count = 0;
 	pthread_cond_broadcast(&w->drained);
 	pthread_mutex_unlock(&w->lock);
@@ -459,6 +601,9 @@ int writer_open(struct writer **out, const char *db_path, char *error, size_t er
 		rc = -ENOMEM;
 		goto fail;
 	}
+	snprintf(w->spill_path, sizeof w->spill_path, "%s-unwritten.sql", db_path);
+	snprintf(w->replay_path, sizeof w->replay_path, "%s-unwritten.sql.writing", db_path);
+	append(w, ITEM_REPLAY, "the kept rows", NULL, NULL);   /* a stop kept them */
 	rc = tt_open(&w->tt, db_path, TT_OPEN_EXISTING);
 	if (rc < 0) {
 		snprintf(error, error_size, "%s", tt_error(w->tt));

@@ -20,21 +20,27 @@
  * waits is folded into it (one INSERT of the finished row).
  *
  * Bounded memory, and what gives when the database stays locked for long:
- * at most WRITER_QUEUE_ROWS writes wait. Progress and state updates never
- * pile up: a newer one replaces the queued one of the same row or key, so
- * the queue holds about one entry per airing (weeks of a commune's
- * timetable). When it is full nonetheless, a new progress or state update is
- * dropped first (the row keeps its older progress); a new begin is dropped
- * (its finish still inserts the whole row); a new finished row is dropped
- * last. Each drop is counted (writer_health.dropped, `loaxa status`) and
- * logged with the row's event, date, part, status and times, so the
- * station's log keeps what the database could not. Queued rows are never
- * dropped to make room.
+ * at most WRITER_QUEUE_ROWS writes wait in memory. Progress and state
+ * updates never pile up: a newer one replaces the queued one of the same
+ * row or key, so the queue holds about one entry per airing (weeks of a
+ * commune's timetable). When it is full nonetheless, a finished row (a
+ * finish, or a row for an airing that did not air) is appended as an SQL
+ * statement to the spill file DB-unwritten.sql beside the database, which
+ * the writer writes as soon as the queue has drained again (after rows
+ * queued later: their times still say when they aired); a progress or
+ * state update, or the begin of a row still playing, is dropped instead
+ * (the row's finish still carries the whole row). A stop while the
+ * database is unwritable (after drain_ms) spills every row left the same
+ * way, and the next start writes the file first. Queued rows are never
+ * dropped to make room. Each spill and drop is counted (writer_health,
+ * `loaxa status`) and logged with the row's event, date, part, status and
+ * times; a row is lost only if the spill file cannot be written either.
  *
  * Threads: any thread may queue (a mutex held for a copy, never while
- * SQLite runs); the writer thread alone touches its connection and the
- * handle-to-rowid map. Stopped by writer_close, which writes what is queued
- * first, waiting up to drain_ms for a busy database.
+ * SQLite runs; with the queue full, for appending a line to the spill
+ * file); the writer thread alone touches its connection, and writes the
+ * handle-to-rowid map under the mutex. Stopped by writer_close, which
+ * writes what is queued first, waiting up to drain_ms for a busy database.
  */
 #ifndef LOAXA_WRITER_H
 #define LOAXA_WRITER_H
@@ -55,14 +61,16 @@ struct writer_health {
 	int64_t pending_rows;     /* writes queued, not yet in the database */
 	int64_t dropped;          /* writes lost (queue full, refused by SQLite) */
 	int64_t written;          /* writes done since writer_open */
+	int64_t spilled;          /* rows kept in the spill file (queue full, stop) */
 	char last_error[256];     /* the last failure, "" if none */
 };
 
-/* Opens a second connection to db_path and starts the thread. On failure
- * writes a sentence to error. */
+/* Opens a second connection to db_path and starts the thread; its first
+ * write is whatever a spill file holds. On failure writes a sentence to
+ * error. */
 int writer_open(struct writer **out, const char *db_path, char *error, size_t error_size);
 /* Writes what is queued (retrying a busy database for up to drain_ms), then
- * stops the thread and closes. Writes left are logged and counted. */
+ * stops the thread and closes. Rows left go to the spill file. */
 void writer_close(struct writer *writer, int drain_ms);
 
 /* Queues the INSERT of run and sets run->id to its handle (> 0). A row

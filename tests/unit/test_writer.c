@@ -47,7 +47,27 @@ static struct writer *open_writer(struct fixture *f)
 	struct writer *w = NULL;
 	char error[256];
 	assert_int_equal(writer_open(&w, f->path, error, sizeof error), 0);
+	assert_int_equal(writer_flush(w, 5000), 0);   /* its look for a spill file */
 	return w;
+}
+
+/* A row written "playing" before the test holds the lock. */
+static struct tt_run on_air_row(struct writer *w, int64_t event_id, int64_t started_ns)
+{
+	struct tt_run run = make_run(event_id, TT_RUN_PLAYING, started_ns);
+	assert_int_equal(writer_run_begin(w, &run), 0);
+	assert_true(run.id > 0);
+	assert_int_equal(writer_flush(w, 5000), 0);
+	return run;
+}
+
+static void finish(struct writer *w, struct tt_run *run, enum tt_run_status status,
+		   int64_t ended_ns, int64_t frames_played)
+{
+	run->status = status;
+	run->ended_ns = ended_ns;
+	run->frames_played = frames_played;
+	assert_int_equal(writer_run_finish(w, run), 0);
 }
 
 static size_t read_rows(struct fixture *f, struct tt_run **runs)
@@ -62,13 +82,7 @@ static void test_rows_wait_for_the_lock_in_order(void **state)
 	struct fixture *f = *state;
 	int64_t t = tt_local_instant_ns(DATE, 5 * 3600);
 	struct writer *w = open_writer(f);
-
-	/* a row already on air when the lock is taken */
-	struct tt_run on_air = make_run(3, TT_RUN_PLAYING, t);
-	assert_int_equal(writer_run_begin(w, &on_air), 0);
-	assert_true(on_air.id > 0);
-	assert_int_equal(writer_flush(w, 5000), 0);
-
+	struct tt_run on_air = on_air_row(w, 3, t);
 	sqlite3 *holder = hold_lock(f->path);
 	struct tt_run first = make_run(1, TT_RUN_PLAYING, t + 10 * NS);
 	assert_int_equal(writer_run_begin(w, &first), 0);
@@ -80,14 +94,8 @@ static void test_rows_wait_for_the_lock_in_order(void **state)
 	struct tt_run missed = make_run(2, TT_RUN_MISSED, 0);
 	missed.scheduled_ns = t + 20 * NS;
 	assert_int_equal(writer_run_begin(w, &missed), 0);
-	on_air.status = TT_RUN_PLAYED;
-	on_air.ended_ns = t + 30 * NS;
-	on_air.frames_played = 30 * 48000;
-	assert_int_equal(writer_run_finish(w, &on_air), 0);
-	first.status = TT_RUN_PLAYED;
-	first.ended_ns = t + 40 * NS;
-	first.frames_played = 30 * 48000;
-	assert_int_equal(writer_run_finish(w, &first), 0);   /* folds into its begin */
+	finish(w, &on_air, TT_RUN_PLAYED, t + 30 * NS, 30 * 48000);
+	finish(w, &first, TT_RUN_PLAYED, t + 40 * NS, 30 * 48000);   /* folds into its begin */
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(writer_state_set(w, "last_alive_ns", t + i), 0);
 
@@ -173,24 +181,70 @@ static void test_full_queue_drops_and_counts(void **state)
 	assert_int_equal(writer_run_begin(w, &late), -ENOSPC);
 	assert_true(late.id > 0);
 	assert_int_equal(writer_run_progress(w, late.id, 48000, t), -ENOSPC);
+	/* a finished row is kept in the spill file */
+	struct tt_run spilled = make_run(98, TT_RUN_MISSED, t - 2 * NS);
+	assert_int_equal(writer_run_begin(w, &spilled), 0);
+	char spill_path[200];
+	snprintf(spill_path, sizeof spill_path, "%s-unwritten.sql", f->path);
+	assert_int_equal(access(spill_path, F_OK), 0);
 	struct writer_health health;
 	writer_health(w, &health);
 	assert_int_equal(health.pending_rows, WRITER_QUEUE_ROWS);
 	assert_int_equal(health.dropped, 2);
+	assert_int_equal(health.spilled, 1);
 	release_lock(holder);
 	assert_int_equal(writer_flush(w, 30000), 0);
-	late.status = TT_RUN_PLAYED;
-	late.ended_ns = t;
-	late.frames_played = 48000;
-	assert_int_equal(writer_run_finish(w, &late), 0);
+	assert_int_equal(writer_flush(w, 5000), 0);   /* then the spill file */
+	assert_int_not_equal(access(spill_path, F_OK), 0);
+	assert_int_equal(tt_run_exists(f->tt, 98, DATE, 0), 1);
+	finish(w, &late, TT_RUN_PLAYED, t, 48000);
 	assert_int_equal(writer_flush(w, 5000), 0);
 	struct tt_run *runs = NULL;
 	size_t count = read_rows(f, &runs);
-	assert_int_equal(count, WRITER_QUEUE_ROWS + 1);
-	assert_int_equal(runs[0].event_id, 99);
-	assert_int_equal(runs[0].status, TT_RUN_PLAYED);
-	assert_int_equal(runs[0].frames_played, 48000);
+	assert_int_equal(count, WRITER_QUEUE_ROWS + 2);
+	assert_int_equal(runs[0].event_id, 98);
+	assert_int_equal(runs[0].status, TT_RUN_MISSED);
+	assert_int_equal(runs[1].event_id, 99);
+	assert_int_equal(runs[1].status, TT_RUN_PLAYED);
+	assert_int_equal(runs[1].frames_played, 48000);
 	free(runs);
+	writer_close(w, 1000);
+}
+
+/* Stopped while the lock is held: the rows go to the spill file, and the
+ * next writer writes them first, the one still playing finished in place. */
+static void test_stop_while_locked_keeps_the_rows(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t = tt_local_instant_ns(DATE, 9 * 3600);
+	struct writer *w = open_writer(f);
+	struct tt_run on_air = on_air_row(w, 7, t);
+	sqlite3 *holder = hold_lock(f->path);
+	struct tt_run missed = make_run(8, TT_RUN_MISSED, t + NS);
+	struct tt_run later = make_run(9, TT_RUN_PLAYING, t + 2 * NS);
+	assert_int_equal(writer_run_begin(w, &missed), 0);
+	assert_int_equal(writer_run_begin(w, &later), 0);
+	finish(w, &on_air, TT_RUN_PLAYED, t + 3 * NS, 3 * 48000);
+	finish(w, &later, TT_RUN_INTERRUPTED, t + 3 * NS, 0);
+	writer_close(w, 300);
+	release_lock(holder);
+	struct tt_run *runs = NULL;
+	assert_int_equal(read_rows(f, &runs), 1);
+	free(runs);
+	w = open_writer(f);
+	size_t count = read_rows(f, &runs);
+	assert_int_equal(count, 3);
+	assert_int_equal(runs[0].event_id, 7);   /* finished in place */
+	assert_int_equal(runs[0].status, TT_RUN_PLAYED);
+	assert_int_equal(runs[0].frames_played, 3 * 48000);
+	assert_int_equal(runs[1].event_id, 8);
+	assert_int_equal(runs[1].status, TT_RUN_MISSED);
+	assert_int_equal(runs[2].event_id, 9);   /* folded: one row */
+	assert_int_equal(runs[2].status, TT_RUN_INTERRUPTED);
+	free(runs);
+	char path[200];
+	snprintf(path, sizeof path, "%s-unwritten.sql", f->path);
+	assert_int_not_equal(access(path, F_OK), 0);
 	writer_close(w, 1000);
 }
 
@@ -224,6 +278,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_progress_says_when_last_on_air, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_queue_drops_and_counts, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_while_locked_keeps_the_rows, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_row_is_dropped, fixture_setup,
 						fixture_teardown),
