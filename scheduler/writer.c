@@ -109,10 +109,11 @@ static int spill(struct writer *w, const struct tt_run *row)
 	if (!sql)
 		return -ENOMEM;
 	int rc = 0;
+	errno = 0;
 	int fd = open(w->spill_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	ssize_t length = (ssize_t)strlen(sql);
 	if (fd < 0 || write(fd, sql, (size_t)length) != length)
-		rc = -errno;
+		rc = errno ? -errno : -EIO;   /* a short write sets none */
 	if (fd >= 0)
 		close(fd);
 	free(sql);
