@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -13,18 +14,31 @@
 
 #include "cli/cli.h"
 
-#define REPLY_TIMEOUT_MS 10000
+#define ATTEMPT_TIMEOUT_MS 3000   /* per try; the station answers within milliseconds */
+#define ATTEMPTS 3
 #define MAX_REPLY 65536
 
-/* Sends one request, returns the parsed reply or NULL after printing why. */
-static cJSON *ask_station(const struct settings *settings, cJSON *request)
+/* A fresh id for this invocation's request: the station acts on an id
+ * once, however often it is sent. */
+static void add_request_id(cJSON *request)
 {
-	cJSON_AddNumberToObject(request, "v", 1);
+	unsigned random = 0;
+	if (getrandom(&random, sizeof random, GRND_NONBLOCK) != sizeof random)
+		random = (unsigned)clock();
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	char id[64];
+	snprintf(id, sizeof id, "cli-%ld-%lld.%09ld-%08x", (long)getpid(), (long long)now.tv_sec,
+		 now.tv_nsec, random);
+	cJSON_AddStringToObject(request, "id", id);
+}
+
+/* One try: connects, sends the line, waits for the answer. Returns 0 with
+ * *parsed set, 1 when it may be tried again (no answer in time, the
+ * connection lost), -1 after printing why not. */
+static int ask_once(const struct settings *settings, const char *text, cJSON **parsed)
+{
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	if (strlen(settings->control_socket) >= sizeof address.sun_path) {
-		fail_message("the control socket path %s is too long", settings->control_socket);
-		return NULL;
-	}
 	snprintf(address.sun_path, sizeof address.sun_path, "%s", settings->control_socket);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof address) < 0) {
@@ -40,40 +54,67 @@ static cJSON *ask_station(const struct settings *settings, cJSON *request)
 		else
 			fail_message("cannot reach the station at %s: %s", settings->control_socket,
 				     strerror(error));
-		return NULL;
+		return -1;
 	}
-	char *text = cJSON_PrintUnformatted(request);
-	size_t length = text ? strlen(text) : 0;
+	size_t length = strlen(text);
 	/* a station that refuses the connection answers before closing it, so
 	 * read even if sending failed */
-	if (text && send(fd, text, length, MSG_NOSIGNAL) == (ssize_t)length)
+	if (send(fd, text, length, MSG_NOSIGNAL) == (ssize_t)length)
 		send(fd, "\n", 1, MSG_NOSIGNAL);
-	free(text);
 	char *reply = malloc(MAX_REPLY + 1);
 	size_t used = 0;
-	cJSON *parsed = NULL;
+	int rc = 1;
 	while (reply && used < MAX_REPLY) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, REPLY_TIMEOUT_MS) <= 0) {
-			fail_message("the station did not answer within %d s", REPLY_TIMEOUT_MS / 1000);
+		if (poll(&pfd, 1, ATTEMPT_TIMEOUT_MS) <= 0)
 			break;
-		}
 		ssize_t n = recv(fd, reply + used, MAX_REPLY - used, 0);
 		if (n <= 0)
 			break;
 		used += (size_t)n;
 		reply[used] = '\0';
 		if (memchr(reply, '\n', used)) {
-			parsed = cJSON_Parse(reply);
+			*parsed = cJSON_Parse(reply);
+			rc = *parsed ? 0 : -1;
+			if (!*parsed)
+				fail_message("the station's answer could not be read");
 			break;
 		}
 	}
-	if (!parsed && used)
-		fail_message("the station's answer could not be read");
-	else if (!parsed)
-		fail_message("the station closed the connection without answering");
 	free(reply);
 	close(fd);
+	return rc;
+}
+
+/* Sends one request, returns the parsed reply or NULL after printing why.
+ * Without an answer in time it asks again with the same id, so the
+ * station acts once however many tries reach it. */
+static cJSON *ask_station(const struct settings *settings, cJSON *request)
+{
+	cJSON_AddNumberToObject(request, "v", 1);
+	add_request_id(request);
+	struct sockaddr_un address;
+	if (strlen(settings->control_socket) >= sizeof address.sun_path) {
+		fail_message("the control socket path %s is too long", settings->control_socket);
+		return NULL;
+	}
+	char *text = cJSON_PrintUnformatted(request);
+	if (!text) {
+		fail_message("out of memory");
+		return NULL;
+	}
+	cJSON *parsed = NULL;
+	int rc = 1;
+	for (int attempt = 1; attempt <= ATTEMPTS && rc == 1; attempt++) {
+		rc = ask_once(settings, text, &parsed);
+		if (rc == 1 && attempt < ATTEMPTS)
+			fail_message("the station did not answer within %d s; asking again (the same "
+				     "request: it is acted on once)", ATTEMPT_TIMEOUT_MS / 1000);
+	}
+	if (rc == 1)
+		fail_message("the station did not answer within %d s (%d tries); 'loaxa status' "
+			     "shows whether it acted", ATTEMPTS * ATTEMPT_TIMEOUT_MS / 1000, ATTEMPTS);
+	free(text);
 	return parsed;
 }
 
@@ -170,6 +211,21 @@ static void print_status(const cJSON *reply)
 	       number_of(device, "channels"), number_of(device, "buffer_ms"),
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(device, "realtime"))
 		       ? "real-time priority" : "normal priority");
+	const cJSON *database = cJSON_GetObjectItemCaseSensitive(reply, "database");
+	if (cJSON_IsObject(database)) {
+		printf("database: ");
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(database, "writable")))
+			printf("writable");
+		else
+			printf("UNWRITABLE for %.0f s (%s); the air goes on, the rows wait",
+			       number_of(database, "unwritable_s"), text_of(database, "last_error"));
+		printf(", %.0f row(s) waiting to be written", number_of(database, "pending_rows"));
+		if (number_of(database, "spilled") > 0)
+			printf(", %.0f kept in a file beside it", number_of(database, "spilled"));
+		if (number_of(database, "dropped") > 0)
+			printf(", %.0f LOST (see the station's log)", number_of(database, "dropped"));
+		printf("\n");
+	}
 	printf("xruns:   %.0f\nuptime:  ", number_of(reply, "xruns"));
 	print_duration(number_of(reply, "uptime_s"));
 	printf("\nlast error: %s\n", *text_of(reply, "last_error") ? text_of(reply, "last_error") : "none");

@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "media/media.h"
+#include "scheduler/answers.h"
 #include "scheduler/control.h"
 #include "scheduler/log.h"
 #include "scheduler/sources.h"
 #include "scheduler/station.h"
+#include "scheduler/writer.h"
 
 #define MAX_REPEAT 20
 #define MAX_GAP_S 3600
@@ -369,16 +371,27 @@ static cJSON *status(struct station *station)
 	cJSON_AddNumberToObject(card, "buffer_ms", device.buffer_frames * 1000.0 / device.rate);
 	cJSON_AddBoolToObject(card, "realtime", device.realtime);
 	cJSON_AddNumberToObject(response, "xruns", (double)device.xruns);
-	cJSON_AddStringToObject(response, "last_error", station->last_error);
+	struct writer_health health;
+	writer_health(station->writer, &health);
+	cJSON *database = cJSON_AddObjectToObject(response, "database");
+	cJSON_AddBoolToObject(database, "writable", health.writable);
+	cJSON_AddNumberToObject(database, "unwritable_s", health.unwritable_s);
+	cJSON_AddNumberToObject(database, "pending_rows", (double)health.pending_rows);
+	cJSON_AddNumberToObject(database, "dropped", (double)health.dropped);
+	cJSON_AddNumberToObject(database, "spilled", (double)health.spilled);
+	cJSON_AddStringToObject(database, "last_error", health.last_error);
+	char unwritable[512];
+	snprintf(unwritable, sizeof unwritable, "the database has been unwritable for %.0f s (%s); "
+		 "%" PRId64 " row(s) wait to be written", health.unwritable_s, health.last_error,
+		 health.pending_rows);
+	cJSON_AddStringToObject(response, "last_error",
+				health.writable ? station->last_error : unwritable);
 	return response;
 }
 
-cJSON *handle_request(void *user, const cJSON *request, const struct control_peer *peer)
+static cJSON *act(struct station *station, const char *command, const cJSON *request,
+		  const struct control_peer *peer)
 {
-	struct station *station = user;
-	const char *command = string_field(request, "cmd");
-	if (!command)
-		return error_response("the request has no \"cmd\"");
 	if (strcmp(command, "status") == 0)
 		return status(station);
 	if (strcmp(command, "emergency") == 0)
@@ -391,4 +404,34 @@ cJSON *handle_request(void *user, const cJSON *request, const struct control_pee
 		return stop(station, peer);
 	return error_response("unknown command '%.40s'; this station knows status, emergency, "
 			      "play, live and stop", command);
+}
+
+/* A request with an "id" is acted on once: a repeat (a client retrying
+ * after a timeout) gets the same answer. Status acts on nothing and is
+ * answered afresh. */
+cJSON *handle_request(void *user, const cJSON *request, const struct control_peer *peer)
+{
+	struct station *station = user;
+	const char *command = string_field(request, "cmd");
+	if (!command)
+		return error_response("the request has no \"cmd\"");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(request, "id");
+	if (id && (!cJSON_IsString(id) || !id->valuestring[0] ||
+		   strlen(id->valuestring) > ANSWER_ID_MAX))
+		return error_response("\"id\" must be a string of 1 to %d bytes", ANSWER_ID_MAX);
+	int remembered = id && strcmp(command, "status") != 0;
+	if (remembered) {
+		cJSON *again = answers_find(station->answers, peer->uid, id->valuestring);
+		if (again) {
+			log_message(LOG_INFO, "request %s from %s repeated: answered again, not acted on",
+				    id->valuestring, peer->user);
+			return again;
+		}
+	}
+	cJSON *response = act(station, command, request, peer);
+	if (response && id)
+		cJSON_AddStringToObject(response, "id", id->valuestring);
+	if (response && remembered)
+		answers_keep(station->answers, peer->uid, id->valuestring, response);
+	return response;
 }

@@ -12,8 +12,10 @@
 #include "scheduler/log.h"
 #include "scheduler/sources.h"
 #include "scheduler/station.h"
+#include "scheduler/writer.h"
 
 #define HEARTBEAT_NS (10 * NS_PER_SECOND)
+#define PROGRESS_NS (900 * NS_PER_MS)   /* at each wake, once a second */
 #define NOT_RUNNING "the station was not running at its time"
 #define STARTUP_LOOKBACK_NS (7 * 24 * 3600 * NS_PER_SECOND)
 #define DAY_NS (24 * 3600 * NS_PER_SECOND)
@@ -126,8 +128,7 @@ void log_row(struct station *station, const struct tt_airing *a,
 	snprintf(run.occurrence_date, sizeof run.occurrence_date, "%s", a->occurrence_date);
 	snprintf(run.title, sizeof run.title, "%s", a->title);
 	snprintf(run.detail, sizeof run.detail, "%s", detail);
-	if (tt_run_begin(station->tt, &run) < 0)
-		log_message(LOG_ERROR, "as-run log: %s", tt_error(station->tt));
+	writer_run_begin(station->writer, &run);   /* queued; a loss is logged there */
 	if (status != TT_RUN_PLAYED)
 		log_message(status == TT_RUN_FAILED ? LOG_ERROR : LOG_WARNING,
 			    "%s: '%s' (event %" PRId64 " part %d, %s): %s", tt_run_status_name(status),
@@ -424,10 +425,9 @@ void plan(struct station *station)
 			continue;
 		if (was_judged(station, &a) || adopt(station, &a, airings, count))
 			continue;
-		int exists = tt_run_exists(station->tt, a.event_id, a.occurrence_date, a.part);
-		if (exists != 0) {
+		if (already_logged(station, &a)) {
 			remember(station, &a);
-			if (first && exists > 0 && end > now)
+			if (first && end > now)
 				rejoin_after_restart(station, &a, due, now);
 			continue;
 		}
@@ -439,15 +439,16 @@ void plan(struct station *station)
 	station->first_plan_done = 1;
 	if (now - station->last_heartbeat_ns >= HEARTBEAT_NS) {
 		station->last_heartbeat_ns = now;
-		if (tt_state_set(station->tt, "last_alive_ns", now) < 0)
-			log_message(LOG_ERROR, "%s", tt_error(station->tt));
-		/* the row of what is on air says how far it got, in case the
-		 * station dies before its end */
+		writer_state_set(station->writer, "last_alive_ns", now);
+	}
+	if (now - station->last_progress_ns >= PROGRESS_NS) {
+		station->last_progress_ns = now;
+		/* the row of what is on air says how far it got and that it was
+		 * on air now, in case the station dies before its end */
 		struct playout_status device;
 		playout_get_status(station->playout, &device);
 		struct in_flight *f = find_in_flight(station, device.on_air_tag);
-		if (device.on_air_tag && f && f->run.id > 0 &&
-		    tt_run_progress(station->tt, f->run.id, device.on_air_frames) < 0)
-			log_message(LOG_ERROR, "%s", tt_error(station->tt));
+		if (device.on_air_tag && f && f->run.id > 0)
+			writer_run_progress(station->writer, f->run.id, device.on_air_frames, now);
 	}
 }

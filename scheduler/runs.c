@@ -9,6 +9,7 @@
 #include "scheduler/log.h"
 #include "scheduler/sources.h"
 #include "scheduler/station.h"
+#include "scheduler/writer.h"
 
 static void append(char *detail, size_t size, const char *fmt, double value)
 {
@@ -38,8 +39,7 @@ static void on_started(struct station *station, struct in_flight *f,
 	snprintf(run->triggered_by, sizeof run->triggered_by, "%s", f->triggered_by);
 	if (f->unlogged)
 		return;
-	if (tt_run_begin(station->tt, run) < 0)
-		log_message(LOG_ERROR, "as-run log: %s", tt_error(station->tt));
+	writer_run_begin(station->writer, run);   /* run->id: its handle */
 	log_message(LOG_INFO, "on air: '%s' (event %" PRId64 " part %d), start error %+.3f ms",
 		    run->title, run->event_id, run->part,
 		    (double)(run->started_ns - f->start_ns) / 1e6);
@@ -87,8 +87,7 @@ static void on_ended(struct station *station, struct in_flight *f,
 	if (f->unlogged) {
 		/* a chime or a gap */
 	} else if (run->id) {
-		if (tt_run_finish(station->tt, run) < 0)
-			log_message(LOG_ERROR, "as-run log: %s", tt_error(station->tt));
+		writer_run_finish(station->writer, run);
 		log_message(LOG_INFO, "%s: '%s' after %.3f s", tt_run_status_name(run->status),
 			    run->title, (double)event->frames / station->rate);
 	} else if (event->kind != PLAYOUT_ABORTED) {

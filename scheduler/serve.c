@@ -1,19 +1,33 @@
 /*
- * The serving loop (`loaxa serve`). It runs on the main thread; the engine's
- * feeder and output threads are the only others. It sleeps in poll() on a
- * signalfd, the engine's event descriptor and the control socket's clients,
- * waking at least once a second to plan (plan.c): airings due within
- * cue_ahead_ms are opened and cued on the engine with their wall-clock
- * instants; what the engine reports becomes as-run rows (runs.c); requests
- * on the socket start or stop manual broadcasts (manual.c). Stopping: SIGTERM
- * or SIGINT ends the loop; the engine fades out what plays and its last
- * events close the as-run rows before the database is closed.
+ * The serving loop (`loaxa serve`). It runs on the main thread; the others
+ * are the engine's feeder and output threads and the database writer's
+ * thread (writer.c). It sleeps in poll() on a signalfd, the engine's event
+ * descriptor and the control socket's clients, waking at least once a
+ * second to plan (plan.c): airings due within cue_ahead_ms are opened and
+ * cued on the engine with their wall-clock instants; what the engine
+ * reports becomes as-run rows (runs.c); requests on the socket start or
+ * stop manual broadcasts (manual.c).
+ *
+ * Nothing here waits for the database. The loop reads the timetable on its
+ * own connection (WAL: readers do not wait for a writer) and writes nothing
+ * itself: every row and state goes to the writer's queue, shared under the
+ * writer's mutex (held for a copy, never while SQLite runs), and the writer
+ * thread stores them in order on its own connection, retrying while another
+ * program holds the lock. `status` says when it cannot.
+ *
+ * Stopping: SIGTERM or SIGINT ends the loop; the engine fades out what
+ * plays and its last events queue the rows' ends; writer_close writes what
+ * is queued (waiting up to DRAIN_MS for a busy database, then keeping the
+ * rest in its spill file for the next start) and joins its thread before
+ * the database is closed.
  *
  * Each airing is judged once: cued, or logged missed. `judged` remembers the
- * recent ones in memory; the as-run log remembers the rest across restarts.
- * A row is written "playing" when the first frame airs and closed when it
- * ends, so a row never says "playing" for something that stopped, except
- * after a crash, which the next start closes as "interrupted".
+ * recent ones in memory; the as-run log (and the writer's queue) remembers
+ * the rest across restarts. A row is written "playing" when the first frame
+ * airs, brought up to date every second (frames, and when it was last on
+ * air) and closed when it ends, so a row never says "playing" for something
+ * that stopped, except after a crash, which the next start closes as
+ * "interrupted" at the last moment it was known on air.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,10 +41,18 @@
 #include <unistd.h>
 
 #include "playout/clock.h"
+#include "scheduler/answers.h"
 #include "scheduler/control.h"
 #include "scheduler/log.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/station.h"
+#include "scheduler/writer.h"
+
+#define STALE_WAIT_MS 2000     /* at start, for the crash's rows to be closed */
+#define DRAIN_MS 10000         /* at stop, for a busy database to take the last rows
+                                  (then they are kept in the spill file) */
+#define READ_BUSY_MS 250       /* the loop only reads: WAL readers wait for no writer,
+                                  and no rarer lock may hold the air for long */
 
 void sched_block_signals(void)
 {
@@ -83,6 +105,7 @@ int sched_serve(struct sched_config *config)
 {
 	struct station station = { .config = config };
 	int status = 1, signal_fd = -1, stopped = 0;
+	char error[512];
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -99,10 +122,20 @@ int sched_serve(struct sched_config *config)
 		log_message(LOG_ERROR, "%s", tt_error(station.tt));
 		goto done;
 	}
-	int stale = tt_run_close_stale(station.tt, station_now_ns());
-	if (stale > 0)
-		log_message(LOG_WARNING, "%d as-run row(s) left on air by a stopped station are "
-			    "now marked interrupted", stale);
+	tt_set_busy_timeout(station.tt, READ_BUSY_MS);
+	if (writer_open(&station.writer, config->db_path, error, sizeof error) < 0 ||
+	    answers_new(&station.answers) < 0) {
+		log_message(LOG_ERROR, "%s", station.writer ? "out of memory" : error);
+		goto done;
+	}
+	/* rows a crash left "playing" end where they were last known on air;
+	 * planning reads them (an item cut by the crash rejoins) */
+	int64_t last_alive = 0;
+	tt_state_get(station.tt, "last_alive_ns", &last_alive);
+	writer_close_stale(station.writer, last_alive);
+	if (writer_flush(station.writer, STALE_WAIT_MS) < 0)
+		log_message(LOG_WARNING, "the database cannot be written yet; rows a stopped station "
+			    "left on air will be closed when it can, and an item cut then does not rejoin");
 	if (open_device(&station, signal_fd, &stopped) < 0) {
 		status = stopped ? 0 : 1;
 		goto done;
@@ -116,7 +149,6 @@ int sched_serve(struct sched_config *config)
 		    device.realtime ? "at real-time priority" : "at normal priority (no real-time permission)");
 
 	station.started_ns = station_now_ns();
-	char error[512];
 	if (control_open(&station.control, config->control_socket, handle_request, &station,
 			 error, sizeof error) < 0) {
 		log_message(LOG_ERROR, "%s", error);
@@ -133,6 +165,7 @@ int sched_serve(struct sched_config *config)
 		}
 		station_clock_refresh();
 		plan(&station);
+		watch_database(&station);
 		struct pollfd fds[2 + 1 + CONTROL_MAX_CLIENTS] = {
 			{ .fd = signal_fd, .events = POLLIN },
 			{ .fd = playout_event_fd(station.playout), .events = POLLIN },
@@ -173,8 +206,10 @@ done:
 		drain_events(&station);
 		playout_close(station.playout);
 	}
-	if (station.tt && station.started_ns)
-		tt_state_set(station.tt, "last_alive_ns", station_now_ns());
+	if (station.writer && station.started_ns)
+		writer_state_set(station.writer, "last_alive_ns", station_now_ns());
+	writer_close(station.writer, DRAIN_MS);
+	answers_free(station.answers);
 	if (signal_fd >= 0)
 		close(signal_fd);
 	tt_close(station.tt);

@@ -42,7 +42,8 @@ struct in_flight {
 	uint64_t after_tag;       /* the piece it was chained after, 0 = timed */
 	char triggered_by[64];
 	char stopped_by[64];      /* `loaxa stop` ended it: who */
-	struct tt_run run;        /* run.id = 0 until its first frame aired */
+	struct tt_run run;        /* run.id: its row's handle in the writer, 0 until
+	                             its first frame aired (then a row exists) */
 };
 
 /* A manual broadcast (emergency, play, live) made of pieces. */
@@ -129,8 +130,13 @@ struct station {
 	char last_error[256];
 	uint64_t next_tag;
 	int64_t last_heartbeat_ns;
+	int64_t last_progress_ns;
 	int64_t started_ns;
 	int first_plan_done;
+	struct writer *writer;    /* every database write goes through it */
+	struct answers *answers;  /* recent request ids and their answers */
+	int as_run_unreadable;    /* the last "already logged?" check failed */
+	int database_unwritable;  /* the writer has been failing (noted once) */
 };
 
 /* The station clock (playout/clock.h), in ns since the epoch. */
@@ -179,6 +185,12 @@ void fate_after_stop(struct station *station, const uint64_t *stopped_tags, int 
 /* late_grace_ms and rejoin_grace_s of the configuration, or their defaults. */
 int64_t late_grace_ns(const struct station *station);
 int64_t rejoin_grace_ns(const struct station *station);
+/* database.c */
+/* 1 if the airing has a row (written or queued), else 0; a failed read is
+ * noted once and taken as 0, so the airing is judged, not lost. */
+int already_logged(struct station *station, const struct tt_airing *a);
+/* Notes (once per spell) that the writer cannot get its rows through. */
+void watch_database(struct station *station);
 
 /* runs.c */
 void drain_events(struct station *station);

@@ -21,10 +21,13 @@ static enum tt_run_status parse_status(const char *text)
 	return TT_RUN_FAILED;
 }
 
-/* Runs one prepared statement to completion inside its own transaction. */
+/* Runs one prepared statement to completion inside its own transaction,
+ * or inside the batch already open (tt_batch_begin), which the caller then
+ * commits or rolls back. */
 static int run_alone(struct tt *tt, sqlite3_stmt *stmt, const char *what)
 {
-	int rc = tt_begin(tt);
+	int own = sqlite3_get_autocommit(tt->db);
+	int rc = own ? tt_begin(tt) : 0;
 	if (rc < 0) {
 		sqlite3_finalize(stmt);
 		return rc;
@@ -32,11 +35,12 @@ static int run_alone(struct tt *tt, sqlite3_stmt *stmt, const char *what)
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
 		rc = tt_fail_db(tt, what);
 		sqlite3_finalize(stmt);
-		tt_rollback(tt);
+		if (own)
+			tt_rollback(tt);
 		return rc;
 	}
 	sqlite3_finalize(stmt);
-	return tt_commit(tt);
+	return own ? tt_commit(tt) : 0;
 }
 
 int tt_run_begin(struct tt *tt, struct tt_run *run)
@@ -84,26 +88,69 @@ int tt_run_finish(struct tt *tt, const struct tt_run *run)
 	return run_alone(tt, stmt, "writing the as-run log");
 }
 
-int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played)
+int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played, int64_t on_air_ns)
 {
-	sqlite3_stmt *stmt = tt_prepare(tt, "UPDATE as_run SET frames_played = ?"
+	sqlite3_stmt *stmt = tt_prepare(tt, "UPDATE as_run SET frames_played = ?, ended_ns = ?"
 					    " WHERE id = ? AND status = 'playing'");
 	if (!stmt)
 		return TT_ERR_DB;
 	sqlite3_bind_int64(stmt, 1, frames_played);
-	sqlite3_bind_int64(stmt, 2, id);
+	sqlite3_bind_int64(stmt, 2, on_air_ns);
+	sqlite3_bind_int64(stmt, 3, id);
 	return run_alone(tt, stmt, "writing the as-run log");
 }
 
-int tt_run_close_stale(struct tt *tt, int64_t now_ns)
+char *tt_run_sql(const struct tt_run *run)
 {
+	char *sql = run->id > 0
+		? sqlite3_mprintf(
+			"UPDATE as_run SET started_ns = %lld, ended_ns = %lld, frames_played = %lld,"
+			" status = %Q, xruns = %d, detail = %Q WHERE id = %lld AND status = 'playing';\n",
+			(long long)run->started_ns, (long long)run->ended_ns,
+			(long long)run->frames_played, tt_run_status_name(run->status), run->xruns,
+			run->detail, (long long)run->id)
+		: sqlite3_mprintf(
+			"INSERT INTO as_run (event_id, occurrence_date, part, media_id, title, priority,"
+			" scheduled_ns, started_ns, ended_ns, frames_played, status, xruns, triggered_by,"
+			" detail) VALUES (%lld, %Q, %d, %lld, %Q, %d, %lld, %lld, %lld, %lld, %Q, %d, %Q, %Q);\n",
+			(long long)run->event_id, run->occurrence_date, run->part,
+			(long long)run->media_id, run->title, (int)run->priority,
+			(long long)run->scheduled_ns, (long long)run->started_ns,
+			(long long)run->ended_ns, (long long)run->frames_played,
+			tt_run_status_name(run->status), run->xruns, run->triggered_by, run->detail);
+	char *copy = sql ? strdup(sql) : NULL;
+	sqlite3_free(sql);
+	return copy;
+}
+
+int tt_run_apply_sql(struct tt *tt, const char *sql)
+{
+	int own = sqlite3_get_autocommit(tt->db);
+	int rc = own ? tt_begin(tt) : 0;
+	if (rc < 0)
+		return rc;
+	if (sqlite3_exec(tt->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = tt_fail_db(tt, "writing kept as-run rows");
+		if (own)
+			tt_rollback(tt);
+		return rc;
+	}
+	return own ? tt_commit(tt) : 0;
+}
+
+int tt_run_close_stale(struct tt *tt, int64_t last_alive_ns)
+{
+	/* the row ends where it was last known on air: its last progress, or
+	 * the station's last sign of life if that is later and the item (by its
+	 * media's length) was not over by then */
 	sqlite3_stmt *stmt = tt_prepare(tt,
-		"UPDATE as_run SET status = 'interrupted', ended_ns = CASE WHEN ended_ns = 0"
-		" THEN ? ELSE ended_ns END,"
+		"UPDATE as_run SET status = 'interrupted', ended_ns = max(started_ns, ended_ns,"
+		" CASE WHEN ?1 <= started_ns + coalesce((SELECT media.frames * 1000000000 / media.rate"
+		" FROM media WHERE media.id = as_run.media_id), 0) THEN ?1 ELSE 0 END),"
 		" detail = 'the station stopped while this was on air' WHERE status = 'playing'");
 	if (!stmt)
 		return TT_ERR_DB;
-	sqlite3_bind_int64(stmt, 1, now_ns);
+	sqlite3_bind_int64(stmt, 1, last_alive_ns);
 	int rc = run_alone(tt, stmt, "closing unfinished as-run rows");
 	return rc < 0 ? rc : sqlite3_changes(tt->db);
 }

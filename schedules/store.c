@@ -144,6 +144,7 @@ int tt_fail(struct tt *tt, int code, const char *fmt, ...)
 int tt_fail_db(struct tt *tt, const char *what)
 {
 	int code = sqlite3_extended_errcode(tt->db);
+	tt->last_db_code = code;
 	if ((code & 0xff) == SQLITE_FULL)
 		return tt_fail(tt, TT_ERR_DB, "%s: the disk is full; free space and try again", what);
 	if ((code & 0xff) == SQLITE_BUSY)
@@ -266,6 +267,41 @@ int tt_query_id(struct tt *tt, const char *sql, int64_t id, int64_t *value, int 
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : tt_fail_db(tt, "reading the timetable");
 }
 
+int tt_error_transient(const struct tt *tt)
+{
+	switch (tt->last_db_code & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_CONSTRAINT:
+	case SQLITE_TOOBIG:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+void tt_set_busy_timeout(struct tt *tt, int timeout_ms)
+{
+	sqlite3_busy_timeout(tt->db, timeout_ms);
+}
+
+int tt_batch_begin(struct tt *tt)
+{
+	tt->last_db_code = 0;
+	return tt_begin(tt);
+}
+
+int tt_batch_commit(struct tt *tt)
+{
+	return tt_commit(tt);
+}
+
+void tt_batch_rollback(struct tt *tt)
+{
+	tt_rollback(tt);
+}
+
 const char *tt_note(const struct tt *tt)
 {
 	return tt ? tt->note : "";
@@ -381,6 +417,10 @@ int64_t tt_data_version(struct tt *tt)
 
 static int migrate(struct tt *tt)
 {
+	/* up to date: nothing to write, so no need to wait for another
+	 * program's write lock (the station starts while a backup runs) */
+	if (tt_schema_version(tt) == MIGRATION_COUNT)
+		return 0;
 	int rc = tt_begin(tt);
 	if (rc < 0)
 		return rc;

@@ -22,6 +22,7 @@ struct tt {
 	long today;                /* day number conflict checks start from; 0 = now */
 	int has_today;
 	const struct tt_import_map *import_map;   /* during tt_import_csv, else NULL */
+	int last_db_code;          /* sqlite's extended code of the last failure, 0 = none */
 };
 
 /* Records a sentence in tt->error (printf style); returns code. */

@@ -3,9 +3,10 @@
  * exceptions, the resolution of events into occurrences, and the as-run log.
  *
  * One `struct tt` is one connection; use it from one thread at a time (the
- * serving process opens one for the scheduler thread). The database runs in
- * WAL mode with foreign keys and a busy timeout, so the command line can edit
- * while the station plays. Every function that changes data does it in one
+ * serving process opens two: one its serving loop only reads on, one its
+ * writer thread writes on). The database runs in WAL mode with foreign keys
+ * and a busy timeout, so the command line can edit while the station plays
+ * and readers never wait for a writer. Every function that changes data does it in one
  * transaction: it either happens whole or not at all.
  *
  * Functions return 0 on success or a negative TT_ERR_* / -errno; tt_error()
@@ -312,13 +313,25 @@ struct tt_run {
 int tt_run_begin(struct tt *tt, struct tt_run *run);
 /* Updates ended_ns, frames_played, status, xruns, detail of row run->id. */
 int tt_run_finish(struct tt *tt, const struct tt_run *run);
-/* Brings a row still "playing" up to date: how many frames have aired, so
- * a crash loses at most the time since. */
-int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played);
-/* Rows left "playing" by a process that died become "interrupted"; returns
- * how many (≥ 0). */
-int tt_run_close_stale(struct tt *tt, int64_t now_ns);
-/* 1 if the log already holds a row for this airing, 0 if not. */
+/* Brings a row still "playing" up to date: how many frames have aired and
+ * the last instant it was known on air (stored as its ended_ns while it
+ * plays), so a crash loses at most the time since. */
+int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played, int64_t on_air_ns);
+/* Rows left "playing" by a process that died become "interrupted", ending
+ * where they were last known on air: their last progress, or last_alive_ns
+ * (the station's last sign of life) if later and within the item's length;
+ * never at the restart. Returns how many (≥ 0). */
+int tt_run_close_stale(struct tt *tt, int64_t last_alive_ns);
+/* The SQL statement (one line) that inserts run as a new row, or with
+ * run->id > 0 finishes that row if it still plays (tt_run_finish), for a
+ * file kept while the database cannot be written; malloc'd, NULL if out of
+ * memory. Pure text: touches no database. */
+char *tt_run_sql(const struct tt_run *run);
+/* Runs such statements, inside the batch open or in a transaction of its
+ * own. */
+int tt_run_apply_sql(struct tt *tt, const char *sql);
+/* 1 if the log already holds a row for this airing, 0 if not, < 0 if it
+ * could not be read. */
 int tt_run_exists(struct tt *tt, int64_t event_id, const char *occurrence_date, int part);
 /* Rows whose scheduled (or, if unscheduled, started) instant falls in
  * [from_ns, until_ns), in time order. *out is malloc'd. */
@@ -330,6 +343,23 @@ int tt_runs_between(struct tt *tt, int64_t from_ns, int64_t until_ns,
  * tt_state_get leaves *value unchanged and returns 0 when the key is absent. */
 int tt_state_get(struct tt *tt, const char *key, int64_t *value);
 int tt_state_set(struct tt *tt, const char *key, int64_t value);
+
+/* ---- for a connection that only writes (the station's writer thread) ---- */
+/* How long a call waits for another connection's write lock before it
+ * fails busy (tt_open sets 5000 ms). */
+void tt_set_busy_timeout(struct tt *tt, int timeout_ms);
+/* After a failed call: 1 if the failure may pass by itself (the database
+ * busy or locked by another program, the disk full, an I/O or permission
+ * error), so retrying later is right; 0 if the request itself was refused
+ * (a constraint, a value out of range) or nothing failed in SQLite. */
+int tt_error_transient(const struct tt *tt);
+/* One transaction around several tt_run_* / tt_state_set calls: inside it
+ * they do not commit on their own. BEGIN IMMEDIATE: fails busy while
+ * another connection holds the write lock. After a failed call inside,
+ * roll the batch back. */
+int tt_batch_begin(struct tt *tt);
+int tt_batch_commit(struct tt *tt);
+void tt_batch_rollback(struct tt *tt);
 
 /* ---- dates and times (station time zone, from TZ) ---- */
 /* "HH:MM" or "HH:MM:SS" → seconds of day; -1 if malformed or impossible. */

@@ -192,6 +192,27 @@ static void test_as_run(void **state)
 	assert_string_equal(runs[0].title, "Thông báo 'cải cách' hành chính 📻");
 	free(runs);
 
+	/* a crash ends a row where it was last known on air, not at the restart:
+	 * its last progress, or the last sign of life if later and within the
+	 * item (90 s) */
+	struct tt_run later = run;
+	later.part = 2;
+	later.scheduled_ns = t + 100;
+	assert_int_equal(tt_run_begin(f->tt, &later), 0);
+	assert_int_equal(tt_run_progress(f->tt, later.id, 3 * 48000, t + 3 * NS), 0);
+	assert_int_equal(tt_run_close_stale(f->tt, t + 200 * NS), 1);
+	later.part = 3;
+	assert_int_equal(tt_run_begin(f->tt, &later), 0);
+	assert_int_equal(tt_run_progress(f->tt, later.id, 3 * 48000, t + 3 * NS), 0);
+	assert_int_equal(tt_run_close_stale(f->tt, t + 4 * NS), 1);
+	assert_int_equal(tt_runs_between(f->tt, t - NS, t + NS, &runs, &count), 0);
+	assert_int_equal(count, 3);
+	assert_int_equal(runs[1].ended_ns, t + 3 * NS);
+	assert_int_equal(runs[1].frames_played, 3 * 48000);
+	assert_int_equal(runs[2].ended_ns, t + 4 * NS);
+	assert_int_equal(runs[2].status, TT_RUN_INTERRUPTED);
+	free(runs);
+
 	run.status = TT_RUN_PLAYED;
 	run.ended_ns = t + 90 * NS;
 	run.frames_played = 90 * 48000;

@@ -407,6 +407,28 @@ static void test_ids_never_reused(void **state)
 	tt_close(other);
 }
 
+/* An up-to-date database opens while another program holds the write
+ * lock (the station starts during a backup); reads work, writes are busy. */
+static void test_open_while_locked(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *holder = NULL;
+	assert_int_equal(sqlite3_open(f->path, &holder), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(holder, "BEGIN IMMEDIATE; INSERT OR REPLACE INTO station_state"
+				      " VALUES ('holder', 1)", NULL, NULL, NULL), SQLITE_OK);
+	struct tt *other = NULL;
+	assert_int_equal(tt_open(&other, f->path, TT_OPEN_EXISTING), 0);
+	tt_set_busy_timeout(other, 10);
+	struct tt_media m;
+	assert_int_equal(tt_media_get(other, f->media_id, &m), 0);
+	assert_true(tt_state_set(other, "last_alive_ns", 1) < 0);
+	assert_int_equal(tt_error_transient(other), 1);
+	assert_int_equal(sqlite3_exec(holder, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(holder);
+	assert_int_equal(tt_state_set(other, "last_alive_ns", 1), 0);
+	tt_close(other);
+}
+
 int main(void)
 {
 	setenv("TZ", "Asia/Ho_Chi_Minh", 1);
@@ -415,6 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_every_edit, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_text_exact_and_refused, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_ids_never_reused, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_open_while_locked, fixture_setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests_name("timetable store", tests, NULL, NULL);
 }
