@@ -267,26 +267,75 @@ static void judge(struct station *station, const struct tt_airing *a,
 	decide_fate(station, &fate);
 }
 
-/* After a restart: an item the stopped station was playing, still on air by
- * the timetable, rejoins where the clock is (within rejoin_grace_s). */
-static void rejoin_after_restart(struct station *station, const struct tt_airing *a, int64_t due,
-				 int64_t now)
+/* Where an item's position 0 was on the clock when the piece in `last`
+ * began (its rows, oldest first, `earlier_frames` aired before it). */
+static int64_t piece_origin(struct station *station, const struct tt_airing *a,
+			    const struct tt_run *last, int first_piece, int64_t earlier_frames)
+{
+	if (a->resume == TT_REJOIN ||
+	    (first_piece && last->started_ns - a->scheduled_ns > late_grace_ns(station)))
+		return a->scheduled_ns;   /* its own clock, or a join by it */
+	if (first_piece || a->resume == TT_RESTART)
+		return last->started_ns;
+	return last->started_ns - earlier_frames * NS_PER_SECOND / station->rate;
+}
+
+/* After a restart, what the rows the stopped station wrote say it owed an
+ * airing: one on air when it stopped rejoins where its clock is (the clock
+ * of its latest piece, moved by a resume or restart) while that lasts; one
+ * preempted (cut, or held at its start) whose rest had not aired follows
+ * its policy after what is on air now. Within rejoin_grace_s. */
+static void restore_after_restart(struct station *station, const struct tt_airing *a, int64_t now)
 {
 	struct tt_run *runs = NULL;
 	size_t count = 0;
-	if (tt_runs_between(station->tt, a->scheduled_ns, a->scheduled_ns + 1, &runs, &count) < 0)
+	if (tt_runs_between(station->tt, a->scheduled_ns, a->scheduled_ns + 1, &runs, &count) < 0) {
+		log_message(LOG_ERROR, "cannot read what '%s' owed before the restart: %s", a->title,
+			    tt_error(station->tt));
 		return;
+	}
 	const struct tt_run *last = NULL;
-	for (size_t i = 0; i < count; i++)
-		if (runs[i].event_id == a->event_id && runs[i].part == a->part &&
-		    strcmp(runs[i].occurrence_date, a->occurrence_date) == 0)
-			last = &runs[i];
-	int interrupted = last && last->status == TT_RUN_INTERRUPTED;
+	int64_t earlier_frames = 0, all_frames = 0;
+	int pieces = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (runs[i].event_id != a->event_id || runs[i].part != a->part ||
+		    strcmp(runs[i].occurrence_date, a->occurrence_date) != 0)
+			continue;
+		if (last)
+			earlier_frames += last->frames_played;
+		last = &runs[i];
+		all_frames += runs[i].frames_played;
+		pieces++;
+	}
+	if (!last)
+		goto done;
+	int64_t join_at = now + join_ahead_ns(station);
+	if ((last->status == TT_RUN_INTERRUPTED || last->status == TT_RUN_PLAYING) &&
+	    last->started_ns) {
+		/* (playing: the writer has not closed it as interrupted yet) */
+		int64_t origin = piece_origin(station, a, last, pieces == 1, earlier_frames);
+		if (join_at < origin + a->duration_ns && now - origin <= rejoin_grace_ns(station))
+			continue_item(station, a, join_at - origin, join_at, 0, origin,
+				      "the station restarted");
+	} else if (last->status == TT_RUN_PREEMPTED) {
+		if (now - a->scheduled_ns > rejoin_grace_ns(station)) {
+			log_row(station, a, TT_RUN_MISSED, "the station was not running when the rest "
+				"of it was to air");
+			goto done;
+		}
+		log_message(LOG_INFO, "'%s' (event %" PRId64 " part %d) was preempted when the station "
+			    "stopped; it goes on by its policy (%s)", a->title, a->event_id, a->part,
+			    tt_resume_name(a->resume));
+		struct fate fate = {
+			.cause = all_frames ? FATE_CUT : FATE_HELD, .airing = a, .at_ns = now,
+			.position_ns = all_frames * NS_PER_SECOND / station->rate,
+			.free_at_ns = join_at,
+			.holder_name = "what was on air when the station stopped",
+		};
+		decide_fate(station, &fate);
+	}
+done:
 	free(runs);
-	if (!interrupted || now - due > rejoin_grace_ns(station))
-		return;
-	int64_t start = now + join_ahead_ns(station);
-	continue_item(station, a, start - due, start, 0, due, "the station restarted");
 }
 
 static int same_airing(const struct tt_airing *x, const struct tt_airing *y)
@@ -420,17 +469,22 @@ void plan(struct station *station)
 		int64_t end = due + a.duration_ns;
 		if (due > horizon)
 			continue;
-		/* long past, unless on air now after a restart */
-		if (due < from && !(first && end > now))
+		/* long past, unless a restart finds it on air or owed */
+		int long_past = due < from;
+		if (long_past && !(first && now - due <= rejoin_grace_ns(station)))
 			continue;
 		if (was_judged(station, &a) || adopt(station, &a, airings, count))
 			continue;
 		if (already_logged(station, &a)) {
 			remember(station, &a);
-			if (first && end > now)
-				rejoin_after_restart(station, &a, due, now);
+			if (first)
+				restore_after_restart(station, &a, now);
 			continue;
 		}
+		/* with no row: the station before was down then (or lost its
+		 * row), unless it is on air by the timetable now */
+		if (long_past && end <= now)
+			continue;
 		judge(station, &a, shift, now);
 	}
 	free(airings);

@@ -111,6 +111,14 @@ static void on_held(struct station *station, struct in_flight *f, const struct p
 	log_message(LOG_INFO, "'%s' (event %" PRId64 " part %d) was due while '%s' held the air; "
 		    "policy %s", f->airing.title, f->airing.event_id, f->airing.part,
 		    holder ? holder->airing.title : "?", tt_resume_name(f->airing.resume));
+	if (!f->continuation && f->airing.resume != TT_SKIP) {
+		/* preempted at its start, owed its air: a restart before it airs
+		 * finds it so (a continuation already has such a row) */
+		char detail[256];
+		snprintf(detail, sizeof detail, "preempted at its start: '%s' held the air",
+			 holder ? holder->airing.title : "a higher priority broadcast");
+		log_row(station, &f->airing, TT_RUN_PREEMPTED, detail);
+	}
 	struct fate fate = {
 		.cause = FATE_HELD, .airing = &f->airing, .at_ns = event->realtime_ns,
 		.position_ns = f->offset_ns, .holder = holder,

@@ -3,8 +3,9 @@
 # preempted at its start and follows its resume policy (docs/timetable.md,
 # "When broadcasts meet"): resume and restart air it whole once the air is
 # free, rejoin joins where its own clock has reached, skip drops it with a
-# row that says why. Sixteen cases in one station run, 7 s apart: a normal
-# item (a staircase of twelve 0.25 s tones, 3 s) due 1 s into a 3.5 s holder
+# row that says why. One that is owed its air has a row "preempted" (no
+# frames) first, so a restart in between knows it. Sixteen cases in one
+# station run, 7 s apart: a normal item (a staircase of twelve 0.25 s tones, 3 s) due 1 s into a 3.5 s holder
 # (so it is held longer than the 2 s late grace), for each policy, with four
 # holders:
 #   priority  — a priority event of the timetable;
@@ -157,7 +158,8 @@ for h, holder in enumerate(holders):
         if policy in ("resume", "restart"):
             whole = ks == list(range(12)) and all(abs(s["duration_ms"] - 250) <= 20 for s in normal)
             verdict(whole, f"{name}: it aired whole, once (steps {ks})")
-            verdict(statuses == "played", f"{name}: its one row says played ({statuses})")
+            verdict(statuses == "preempted,played",
+                    f"{name}: preempted at its start, then played whole ({statuses})")
         else:
             # rejoin: from where its own clock had reached, to its own end
             position = (first["start_realtime_ns"] - due) / S
@@ -165,8 +167,12 @@ for h, holder in enumerate(holders):
             end_error_ms = (end_ns(last) - (due + 3 * S)) / 1e6
             verdict(ks == list(range(want_k, 12)), f"{name}: it rejoined at {position:.3f} s (steps {ks}, want {want_k}..11)")
             verdict(abs(end_error_ms) <= 20, f"{name}: it ended on its own clock ({end_error_ms:+.2f} ms)")
-            verdict(statuses == "resumed", f"{name}: its one row says resumed, not played ({statuses})")
-        agree(mine[0] if len(mine) == 1 else None, first, last, name)
+            verdict(statuses == "preempted,resumed",
+                    f"{name}: preempted at its start, then resumed, not played ({statuses})")
+        aired_rows = [row for row in mine if row["started_ns"]]
+        verdict(all(row["frames_played"] == 0 for row in mine if row["status"] == "preempted"),
+                f"{name}: its preempted row counts no frames")
+        agree(aired_rows[0] if len(aired_rows) == 1 else None, first, last, name)
         holder_rows = [r for r in rows if r["started_ns"] and abs(r["started_ns"] - held[0]["start_realtime_ns"]) < 0.1 * S]
         agree(holder_rows[0] if len(holder_rows) == 1 else None, held[0], held[0], f"{holder} holder of {policy}")
 
