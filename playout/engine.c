@@ -289,6 +289,7 @@ int playout_open(struct playout **out, const struct playout_config *config,
 		snprintf(error, error_size, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	output_probe_device(engine);
 	atomic_store(&engine->device_ok, 1);
 	rc = -pthread_create(&engine->feeder_thread, NULL, feeder_thread_main, engine);
 	if (rc < 0) {
@@ -340,6 +341,7 @@ void playout_get_status(struct playout *engine, struct playout_status *status)
 	status->xruns = atomic_load(&engine->xruns);
 	status->on_air_tag = atomic_load(&engine->on_air_tag);
 	status->on_air_frames = atomic_load(&engine->on_air_frames);
+	status->rewinds = atomic_load(&engine->rewinds);
 }
 
 int playout_cue(struct playout *engine, const struct playout_cue *cue)

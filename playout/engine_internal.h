@@ -86,6 +86,9 @@ struct playout {
 	_Atomic int64_t xruns;
 	_Atomic uint64_t on_air_tag;
 	_Atomic int64_t on_air_frames;
+	_Atomic int rewinds;           /* the device honours snd_pcm_rewind (see output.c);
+	                                  set at open, then by the output thread */
+	int64_t fill_limit_frames;     /* the most frames kept queued on the device */
 	int64_t written_frames;        /* engine timeline: frames handed to the device */
 	long live_chunk_frames;        /* LIVE_CHUNK_MS, at most a period */
 	float *mix;                    /* period_frames, mono */
@@ -123,6 +126,10 @@ void alsa_device_convert(const struct alsa_device *device, const float *in,
 
 /* playout/output.c */
 void *output_thread_main(void *engine);
+/* Before the threads start (and on the output thread after a reopen): asks
+ * the newly opened device whether it honours a rewind, sets engine->rewinds,
+ * the fill limit and the device's wakeup and start thresholds to match. */
+void output_probe_device(struct playout *engine);
 void engine_push_event(struct playout *engine, const struct playout_event *event);
 
 /* playout/engine.c: any thread (a write to an eventfd) */

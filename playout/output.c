@@ -10,6 +10,20 @@
  * it is recomputed every period, so clock drift over a long cue-ahead does not
  * accumulate.
  *
+ * Urgent items (an emergency, `loaxa stop`) cut in at once where the device
+ * takes back rewound frames (hw, plughw, the test card): the thread rewinds
+ * what is buffered and renders it again. A sound server's ALSA plugin
+ * (pulse, partly PipeWire), `file` or `null` accepts snd_pcm_rewind but has
+ * passed the frames on; so every rewind is checked by the device's delay,
+ * which must drop by what was rewound (output_probe_device asks once at open
+ * with a period of silence, each urgent rewind asks again). A device that
+ * does not honour it is put back where it was (snd_pcm_forward) and used
+ * without rewinds for the rest of the run: urgent items start on the frame
+ * after the last one written, with the cut's fade there, and the device is
+ * kept SERVER_FILL_PERIODS periods full instead of a whole buffer, so that
+ * wait stays short. Either way, every frame and instant the events report
+ * is what reached the device.
+ *
  * It never locks, allocates or touches files: slots are read through their
  * atomic state, events go to a single-producer ring and an eventfd. The one
  * exception is a lost device: the thread then closes and reopens it with
@@ -29,6 +43,11 @@
 /* How close to the card's position a rewind may go: what the card may have
  * fetched beyond the position it reports. */
 #define REWIND_SAFETY_MS 5
+/* A rewind shorter than this is not worth it (nor checkable). */
+#define REWIND_MIN_MS 2
+/* On a device that does not honour rewinds: periods kept queued on it, so
+ * an urgent item waits at most this long. */
+#define SERVER_FILL_PERIODS 2
 
 static int64_t realtime_now_ns(void)
 {
@@ -324,13 +343,97 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 		engine_wake_feeder(engine);  /* sooner than it planned: frames were skipped */
 }
 
+/* Keeps at most fill_limit_frames queued on the device: all of its buffer
+ * when it honours rewinds, else SERVER_FILL_PERIODS periods. The device
+ * wakes the thread when a period fits under the limit, and starts once the
+ * limit is queued. */
+static void set_fill_limit(struct playout *engine)
+{
+	snd_pcm_t *pcm = engine->device.pcm;
+	int64_t buffer = (int64_t)engine->device.buffer_frames;
+	int64_t period = (int64_t)engine->device.period_frames;
+	int64_t limit = buffer;
+	if (!atomic_load(&engine->rewinds) && SERVER_FILL_PERIODS * period < buffer)
+		limit = SERVER_FILL_PERIODS * period;
+	engine->fill_limit_frames = limit;
+	snd_pcm_sw_params_t *sw;
+	snd_pcm_sw_params_alloca(&sw);
+	if (snd_pcm_sw_params_current(pcm, sw) < 0)
+		return;
+	snd_pcm_sw_params_set_avail_min(pcm, sw, (snd_pcm_uframes_t)(buffer - limit + period));
+	/* a whole number of periods: the thread writes them one at a time */
+	snd_pcm_sw_params_set_start_threshold(pcm, sw, (snd_pcm_uframes_t)(limit / period * period));
+	snd_pcm_sw_params(pcm, sw);
+}
+
+/* Rewinds up to `frames` and checks that the device took them back: its
+ * delay must drop by about as much (more only by what played meanwhile).
+ * Returns the frames taken back, 0 if none, or -1 if the device accepted
+ * the rewind without honouring it; ALSA's pointer is then put forward
+ * again, so it agrees with what the device holds. */
+static int64_t rewind_verified(struct playout *engine, int64_t frames)
+{
+	snd_pcm_t *pcm = engine->device.pcm;
+	snd_pcm_sframes_t before = 0, after = 0;
+	struct timespec first, last;
+	clock_gettime(CLOCK_MONOTONIC, &first);
+	if (snd_pcm_delay(pcm, &before) < 0)
+		return 0;
+	snd_pcm_sframes_t taken = snd_pcm_rewind(pcm, (snd_pcm_uframes_t)frames);
+	if (taken <= 0)
+		return 0;
+	int rc = snd_pcm_delay(pcm, &after);
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	if (rc < 0)
+		return taken;   /* an underrun meanwhile: recovered by the caller */
+	int64_t elapsed_ns = (int64_t)(last.tv_sec - first.tv_sec) * NS_PER_SECOND +
+			     (last.tv_nsec - first.tv_nsec);
+	int64_t played = elapsed_ns * station_clock_speed() * engine->device.rate / NS_PER_SECOND + 1;
+	if ((int64_t)(before - after) - played >= taken / 2)
+		return taken;
+	snd_pcm_forward(pcm, (snd_pcm_uframes_t)taken);
+	return -1;
+}
+
+/* Writes a period of silence to the device (prepared, not started), rewinds
+ * it and sees whether the delay dropped. */
+void output_probe_device(struct playout *engine)
+{
+	snd_pcm_t *pcm = engine->device.pcm;
+	long period = (long)engine->device.period_frames;
+	int rewinds = 1;   /* presumed, if the device cannot be asked */
+	memset(engine->device_buffer, 0, (size_t)period * (size_t)engine->device.channels *
+					 (size_t)engine->device.sample_bytes);
+	snd_pcm_sframes_t written = snd_pcm_writei(pcm, engine->device_buffer,
+						   (snd_pcm_uframes_t)period);
+	if (written > 0) {
+		engine->written_frames += written;
+		snd_pcm_avail(pcm);
+		/* all of it: the device is then as empty as it was */
+		int64_t take = snd_pcm_rewindable(pcm);
+		if (take > written)
+			take = written;
+		int64_t taken = take > 0 ? rewind_verified(engine, take) : 0;
+		if (taken > 0)
+			engine->written_frames -= taken;
+		else if (taken < 0)
+			rewinds = 0;
+	}
+	atomic_store(&engine->rewinds, rewinds);
+	set_fill_limit(engine);
+}
+
 /* An item that must go on air at once (start "now", above what plays), or
- * an item on air that must stop (`loaxa stop`): the frames already handed to
- * the device but not yet played are taken back (snd_pcm_rewind), down to
- * REWIND_SAFETY_MS ahead of the card and no further back than the current
- * item or silence has been on air, so the change airs a buffer sooner. */
+ * an item on air that must stop (`loaxa stop`): on a device that honours
+ * rewinds, the frames already handed to it but not yet played are taken
+ * back (snd_pcm_rewind), down to REWIND_SAFETY_MS ahead of the card and no
+ * further back than the current item or silence has been on air, so the
+ * change airs a buffer sooner. A device found not to honour it is used
+ * without rewinds from then on. */
 static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 {
+	if (!atomic_load_explicit(&engine->rewinds, memory_order_relaxed))
+		return 0;
 	struct slot *urgent = NULL;
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *slot = &engine->slots[i];
@@ -351,10 +454,15 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 		take = since_change;
 	if (on_air && take > on_air->frames_played)
 		take = on_air->frames_played;
-	if (take <= 0)
+	if (take < engine->device.rate * REWIND_MIN_MS / 1000)
 		return 0;
-	snd_pcm_sframes_t taken = snd_pcm_rewind(engine->device.pcm, (snd_pcm_uframes_t)take);
-	if (taken <= 0)
+	int64_t taken = rewind_verified(engine, take);
+	if (taken < 0) {
+		atomic_store(&engine->rewinds, 0);
+		set_fill_limit(engine);
+		return 0;
+	}
+	if (taken == 0)
 		return 0;
 	engine->written_frames -= taken;
 	if (on_air) {
@@ -478,6 +586,7 @@ static void reopen_device(struct playout *engine, int error)
 	while (!atomic_load(&engine->output_stop)) {
 		sleep_ms(backoff_ms);
 		if (alsa_device_open(&engine->device, &engine->config, 1, message, sizeof message) == 0) {
+			output_probe_device(engine);
 			atomic_store(&engine->device_ok, 1);
 			int64_t back_ns = realtime_now_ns();
 			engine->keep_places_pending = 1;
@@ -612,7 +721,15 @@ void *output_thread_main(void *arg)
 				continue;
 			}
 		}
-		if (avail < frames) {
+		/* room under the fill limit */
+		int64_t room = (int64_t)avail -
+			       ((int64_t)engine->device.buffer_frames - engine->fill_limit_frames);
+		if (room < frames) {
+			/* full, yet not started: the start threshold is a whole
+			 * number of periods, which a rewind may have broken */
+			if (snd_pcm_state(engine->device.pcm) == SND_PCM_STATE_PREPARED &&
+			    snd_pcm_start(engine->device.pcm) == 0)
+				continue;
 			wait_first = 1;
 			continue;
 		}
@@ -645,7 +762,7 @@ void *output_thread_main(void *arg)
 			done += n;
 		}
 		engine->written_frames += frames;
-		wait_first = !failed && !live && avail - frames < period;
+		wait_first = !failed && !live && room - frames < period;
 	}
 	finish(engine, &on_air);
 	return NULL;

@@ -13,6 +13,10 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/loaxa-e2e.XXXXXX")
 DB=$WORK/loaxa.db
 export LOAXA_DB=$DB
 export LOAXA_CONFIG=/dev/null
+# The test card the station plays to: loaxatest (like hardware: a rewind is
+# taken back) or loaxatest_server (like a sound server's plugin: it is not).
+CARD=${LOAXA_TEST_CARD:-loaxatest}
+echo "(on the test card $CARD)"
 CHECKS_PASSED=0
 CHECKS_FAILED=0
 SERVE_PID=
