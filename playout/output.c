@@ -646,6 +646,30 @@ static void recover_or_reopen(struct playout *engine, int error)
 	unfix_pending(engine);
 }
 
+/* A write failed: the period's frames from from_frame to to_frame never
+ * reached the device. The item on air did not air them; they count as
+ * skipped (dropped, its place in the item moves on), not played, and the
+ * timeline goes on from from_frame. */
+static void not_written(struct playout *engine, struct slot *on_air, int64_t from_frame,
+			int64_t to_frame)
+{
+	if (on_air) {
+		int64_t first = engine->segment_start_frame > from_frame ? engine->segment_start_frame
+									 : from_frame;
+		int64_t lost = to_frame - first;
+		if (lost > on_air->frames_played)
+			lost = on_air->frames_played;
+		if (lost > 0) {
+			on_air->frames_played -= lost;
+			on_air->skipped_frames += lost;
+			atomic_store(&engine->on_air_frames, on_air->frames_played);
+		}
+	}
+	if (engine->segment_start_frame > from_frame)
+		engine->segment_start_frame = from_frame;
+	engine->fade_left = 0;
+}
+
 /* Plays out what is buffered after a final fade. */
 static void finish(struct playout *engine, struct slot **on_air)
 {
@@ -761,7 +785,10 @@ void *output_thread_main(void *arg)
 			}
 			done += n;
 		}
-		engine->written_frames += frames;
+		if (done < frames)
+			not_written(engine, on_air, engine->written_frames + done,
+				    engine->written_frames + frames);
+		engine->written_frames += done;
 		wait_first = !failed && !live && room - frames < period;
 	}
 	finish(engine, &on_air);
