@@ -342,6 +342,7 @@ void playout_get_status(struct playout *engine, struct playout_status *status)
 	status->on_air_tag = atomic_load(&engine->on_air_tag);
 	status->on_air_frames = atomic_load(&engine->on_air_frames);
 	status->rewinds = atomic_load(&engine->rewinds);
+	status->events_dropped = atomic_load(&engine->events_dropped);
 }
 
 int playout_cue(struct playout *engine, const struct playout_cue *cue)

@@ -111,6 +111,7 @@ struct playout {
 	/* output → control events (single producer, single consumer) */
 	struct playout_event events[ENGINE_EVENTS];
 	_Atomic uint64_t event_write, event_read;
+	_Atomic int64_t events_dropped;   /* the ring was full */
 	int event_fd;
 };
 

@@ -61,6 +61,8 @@ void engine_push_event(struct playout *engine, const struct playout_event *event
 	if (w - r < ENGINE_EVENTS) {
 		engine->events[w % ENGINE_EVENTS] = *event;
 		atomic_store_explicit(&engine->event_write, w + 1, memory_order_release);
+	} else {
+		atomic_fetch_add_explicit(&engine->events_dropped, 1, memory_order_relaxed);
 	}
 	uint64_t one = 1;
 	ssize_t ignored = write(engine->event_fd, &one, sizeof one);

@@ -90,6 +90,8 @@ struct playout_status {
 	                             0: it does not (a sound server's plugin, a file):
 	                             urgent items start after the frames it holds,
 	                             which the engine then keeps short */
+	int64_t events_dropped;   /* events lost because the consumer fell behind
+	                             (playout_next_event not called); to be logged */
 };
 
 struct playout;

@@ -2,6 +2,7 @@
  * program's folder): what it reports must be what reached the device.
  *   - a write that fails part-way through a period: the item's frames
  *     played are the frames the device took, not the period rendered;
+ *   - the event ring full: the events lost are counted, exactly;
  * snd_pcm_writei is interposed here (this program's definition wins over
  * libasound's) to count the non-silent frames the device took and to make
  * one write fail half-way. */
@@ -158,6 +159,45 @@ static void test_failed_write_counts_only_what_was_written(void **state)
 	assert_int_equal(event.frames + event.skipped_frames, 48000);
 }
 
+static void test_dropped_events_are_counted(void **state)
+{
+	(void)state;
+	struct playout *engine = open_engine();
+	enum { ITEMS = 140 };   /* STARTED + FINISHED each: 280 events, the ring holds 256 */
+	for (int i = 1; i <= ITEMS; i++) {
+		for (int tries = 0;; tries++) {
+			struct playout_cue cue = constant_cue((uint64_t)i, 100, 0);
+			int rc = playout_cue(engine, &cue);   /* closes the source on -EBUSY */
+			if (rc == 0)
+				break;
+			assert_int_equal(rc, -EBUSY);
+			assert_true(tries < 1000);
+			sleep_ms(5);
+		}
+	}
+	struct playout_status status;
+	for (int waited = 0; waited < 5000; waited += 10) {
+		playout_get_status(engine, &status);
+		if (status.events_dropped >= 2 * ITEMS - ENGINE_EVENTS)
+			break;
+		sleep_ms(10);
+	}
+	sleep_ms(200);
+	playout_get_status(engine, &status);
+	assert_int_equal(status.events_dropped, 2 * ITEMS - ENGINE_EVENTS);
+	int taken = 0;
+	struct playout_event event;
+	int kinds[8] = { 0 };
+	while (playout_next_event(engine, &event)) {
+		taken++;
+		kinds[event.kind & 7]++;
+	}
+	print_message("started %d finished %d preempted %d aborted %d failed %d device %d/%d\n",
+		      kinds[0], kinds[1], kinds[2], kinds[3], kinds[4], kinds[5], kinds[6]);
+	assert_int_equal(taken, ENGINE_EVENTS);
+	playout_close(engine);
+}
+
 static void test_card_modes_are_told_apart(void **state)
 {
 	(void)state;
@@ -193,6 +233,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_card_modes_are_told_apart),
 		cmocka_unit_test(test_failed_write_counts_only_what_was_written),
+		cmocka_unit_test(test_dropped_events_are_counted),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	char command[PATH_MAX + 16];
