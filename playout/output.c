@@ -54,6 +54,21 @@ static int64_t realtime_now_ns(void)
 	return station_clock_ns();
 }
 
+/* Frames in span_ns at rate, toward zero or to the nearest (halves away from
+ * zero); seconds and remainder apart, so no product overflows int64 however
+ * far ahead the span reaches. */
+static int64_t ns_to_frames(int64_t span_ns, int rate, int nearest)
+{
+	int64_t seconds = span_ns / NS_PER_SECOND, remainder_ns = span_ns % NS_PER_SECOND;
+	int64_t half = !nearest ? 0 : remainder_ns >= 0 ? NS_PER_SECOND / 2 : -NS_PER_SECOND / 2;
+	return seconds * rate + (remainder_ns * rate + half) / NS_PER_SECOND;
+}
+
+static int64_t frames_to_ns(int64_t frames, int rate)
+{
+	return frames / rate * NS_PER_SECOND + frames % rate * NS_PER_SECOND / rate;
+}
+
 void engine_push_event(struct playout *engine, const struct playout_event *event)
 {
 	uint64_t w = atomic_load_explicit(&engine->event_write, memory_order_relaxed);
@@ -78,8 +93,7 @@ struct period_clock {
 
 static int64_t frame_time_ns(const struct period_clock *clock, int64_t frame)
 {
-	return clock->first_frame_ns +
-	       (frame - clock->first_frame) * NS_PER_SECOND / clock->rate;
+	return clock->first_frame_ns + frames_to_ns(frame - clock->first_frame, clock->rate);
 }
 
 static void report(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
@@ -132,10 +146,7 @@ static void fix_starts(struct playout *engine, const struct period_clock *clock,
 		int64_t start = clock->first_frame;
 		if (slot->cue.start_realtime_ns > 0) {
 			int64_t ahead_ns = slot->cue.start_realtime_ns - clock->first_frame_ns;
-			/* round to the nearest frame */
-			int64_t ahead = (ahead_ns * clock->rate + (ahead_ns >= 0 ? 1 : -1) *
-					 NS_PER_SECOND / 2) / NS_PER_SECOND;
-			start = clock->first_frame + ahead;
+			start = clock->first_frame + ns_to_frames(ahead_ns, clock->rate, 1);
 		}
 		if (start >= period_end)
 			continue;           /* not in this period; recompute next time */
@@ -390,7 +401,7 @@ static int64_t rewind_verified(struct playout *engine, int64_t frames)
 		return taken;   /* an underrun meanwhile: recovered by the caller */
 	int64_t elapsed_ns = (int64_t)(last.tv_sec - first.tv_sec) * NS_PER_SECOND +
 			     (last.tv_nsec - first.tv_nsec);
-	int64_t played = elapsed_ns * station_clock_speed() * engine->device.rate / NS_PER_SECOND + 1;
+	int64_t played = ns_to_frames(elapsed_ns * station_clock_speed(), engine->device.rate, 0) + 1;
 	if ((int64_t)(before - after) - played >= taken / 2)
 		return taken;
 	snd_pcm_forward(pcm, (snd_pcm_uframes_t)taken);
@@ -561,14 +572,14 @@ static void keep_places(struct playout *engine, const struct period_clock *clock
 		int state = atomic_load(&slot->state);
 		if (state == SLOT_PLAYING) {
 			int64_t next_frame = slot->frames_played + slot->skipped_frames + slot->skip_frames;
-			int64_t next_ns = slot->started_ns + next_frame * NS_PER_SECOND / rate;
+			int64_t next_ns = slot->started_ns + frames_to_ns(next_frame, rate);
 			if (resume_ns > next_ns)
-				slot->skip_frames += (resume_ns - next_ns) * rate / NS_PER_SECOND;
+				slot->skip_frames += ns_to_frames(resume_ns - next_ns, rate, 0);
 		} else if (state == SLOT_READY && !slot->started) {
 			slot->start_fixed = 0;
 			int64_t due = slot->cue.start_realtime_ns;
 			if (due > 0 && due < resume_ns && !slot->cue.after_tag)
-				slot->skip_frames = (resume_ns - due) * rate / NS_PER_SECOND;
+				slot->skip_frames = ns_to_frames(resume_ns - due, rate, 0);
 		}
 	}
 }
@@ -594,8 +605,8 @@ static void reopen_device(struct playout *engine, int error)
 			engine->keep_places_pending = 1;
 			struct playout_event ok = { .kind = PLAYOUT_DEVICE_OK,
 						    .realtime_ns = back_ns,
-						    .frames = (back_ns - lost_ns) * engine->device.rate /
-							      NS_PER_SECOND };
+						    .frames = ns_to_frames(back_ns - lost_ns,
+									   engine->device.rate, 0) };
 			engine_push_event(engine, &ok);
 			return;
 		}

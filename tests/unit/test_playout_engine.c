@@ -3,6 +3,7 @@
  *   - a write that fails part-way through a period: the item's frames
  *     played are the frames the device took, not the period rendered;
  *   - the event ring full: the events lost are counted, exactly;
+ *   - an item cued days ahead waits (no int64 overflow placing it).
  * snd_pcm_writei is interposed here (this program's definition wins over
  * libasound's) to count the non-silent frames the device took and to make
  * one write fail half-way. */
@@ -22,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "playout/clock.h"
 #include "playout/engine_internal.h"
 
 /* --- the interposed write ------------------------------------------------ */
@@ -198,6 +200,21 @@ static void test_dropped_events_are_counted(void **state)
 	playout_close(engine);
 }
 
+static void test_cue_days_ahead_waits(void **state)
+{
+	(void)state;
+	struct playout *engine = open_engine();
+	int64_t three_days_ns = 3LL * 24 * 3600 * 1000000000LL;
+	struct playout_cue cue = constant_cue(7, 4800, station_clock_ns() + three_days_ns);
+	assert_int_equal(playout_cue(engine, &cue), 0);
+	struct playout_event event;
+	assert_false(wait_event(engine, PLAYOUT_STARTED, 7, 600, &event));
+	struct playout_status status;
+	playout_get_status(engine, &status);
+	assert_int_equal(status.on_air_tag, 0);
+	playout_close(engine);
+}
+
 static void test_card_modes_are_told_apart(void **state)
 {
 	(void)state;
@@ -234,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_card_modes_are_told_apart),
 		cmocka_unit_test(test_failed_write_counts_only_what_was_written),
 		cmocka_unit_test(test_dropped_events_are_counted),
+		cmocka_unit_test(test_cue_days_ahead_waits),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	char command[PATH_MAX + 16];
