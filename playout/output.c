@@ -49,11 +49,6 @@
  * an urgent item waits at most this long. */
 #define SERVER_FILL_PERIODS 2
 
-static int64_t realtime_now_ns(void)
-{
-	return station_clock_ns();
-}
-
 /* Frames in span_ns at rate, toward zero or to the nearest (halves away from
  * zero); seconds and remainder apart, so no product overflows int64 however
  * far ahead the span reaches. */
@@ -588,7 +583,7 @@ static void keep_places(struct playout *engine, const struct period_clock *clock
  * the engine stops. */
 static void reopen_device(struct playout *engine, int error)
 {
-	int64_t lost_ns = realtime_now_ns();
+	int64_t lost_ns = station_clock_ns();
 	struct playout_event event = { .kind = PLAYOUT_DEVICE_ERROR, .error = error,
 				       .realtime_ns = lost_ns };
 	engine_push_event(engine, &event);
@@ -601,7 +596,7 @@ static void reopen_device(struct playout *engine, int error)
 		if (alsa_device_open(&engine->device, &engine->config, 1, message, sizeof message) == 0) {
 			output_probe_device(engine);
 			atomic_store(&engine->device_ok, 1);
-			int64_t back_ns = realtime_now_ns();
+			int64_t back_ns = station_clock_ns();
 			engine->keep_places_pending = 1;
 			struct playout_event ok = { .kind = PLAYOUT_DEVICE_OK,
 						    .realtime_ns = back_ns,
@@ -637,7 +632,7 @@ static int read_position(struct playout *engine, struct period_clock *clock,
 	 * trusted: more than 100 ms of real time off. */
 	int64_t now_ns = station_clock_from_system_ns((int64_t)tstamp.tv_sec * NS_PER_SECOND +
 						      tstamp.tv_nsec);
-	int64_t wall_ns = realtime_now_ns();
+	int64_t wall_ns = station_clock_ns();
 	int64_t trust_ns = NS_PER_SECOND / 10 * station_clock_speed();
 	if (state != SND_PCM_STATE_RUNNING || now_ns - wall_ns > trust_ns ||
 	    wall_ns - now_ns > trust_ns)
@@ -688,7 +683,7 @@ static void finish(struct playout *engine, struct slot **on_air)
 {
 	if (engine->device.pcm && atomic_load(&engine->device_ok)) {
 		struct period_clock clock = { .first_frame = engine->written_frames,
-					      .first_frame_ns = realtime_now_ns(),
+					      .first_frame_ns = station_clock_ns(),
 					      .rate = engine->device.rate };
 		if (*on_air) {
 			cut(engine, *on_air, PLAYOUT_ABORTED, &clock, engine->written_frames);
