@@ -66,7 +66,13 @@ struct alsa_device {
 
 struct playout {
 	struct playout_config config;
-	struct alsa_device device;
+	struct alsa_device device;     /* output thread (and playout_open before it) */
+	/* the device's setup for the other threads: rate, channels and format
+	 * are fixed at open (a reopen keeps them); the output thread publishes
+	 * the sizes again after a reopen */
+	int rate, channels;
+	snd_pcm_format_t format;
+	_Atomic int period_frames, buffer_frames;
 
 	struct slot slots[ENGINE_SLOTS];
 	int stopped;                   /* control thread: playout_stop done */

@@ -122,8 +122,12 @@ static int predecessor_pending(struct playout *engine, const struct slot *slot)
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *other = &engine->slots[i];
 		int state = atomic_load_explicit(&other->state, memory_order_acquire);
-		if (other != slot && other->cue.tag == slot->cue.after_tag &&
-		    (state == SLOT_LOADING || state == SLOT_READY || state == SLOT_PLAYING))
+		/* the state first: a free slot's cue is the control thread's; one
+		 * in these states stays out of its reach while this thread looks
+		 * (only this thread releases it) */
+		if (other != slot &&
+		    (state == SLOT_LOADING || state == SLOT_READY || state == SLOT_PLAYING) &&
+		    other->cue.tag == slot->cue.after_tag)
 			return 1;
 	}
 	return 0;
@@ -317,13 +321,18 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 				int64_t end_frame = frame + got;
 				report(engine, top, error ? PLAYOUT_FAILED : PLAYOUT_FINISHED,
 				       frame_time_ns(clock, end_frame), error);
+				/* once released the slot may be cued again at once */
+				uint64_t ended_tag = top->cue.tag;
 				release(engine, top);
 				on_air = NULL;
 				/* items chained after it start on the next frame */
 				for (int i = 0; i < ENGINE_SLOTS; i++) {
 					struct slot *next = &engine->slots[i];
-					if (next->cue.after_tag == top->cue.tag && !next->start_fixed &&
-					    atomic_load(&next->state) == SLOT_READY) {
+					/* the state first: the cue of a free slot is the
+					 * control thread's */
+					if (atomic_load_explicit(&next->state, memory_order_acquire) ==
+						    SLOT_READY &&
+					    next->cue.after_tag == ended_tag && !next->start_fixed) {
 						next->start_fixed = 1;
 						next->start_frame = end_frame;
 					}
@@ -595,6 +604,8 @@ static void reopen_device(struct playout *engine, int error)
 		sleep_ms(backoff_ms);
 		if (alsa_device_open(&engine->device, &engine->config, 1, message, sizeof message) == 0) {
 			output_probe_device(engine);
+			atomic_store(&engine->period_frames, (int)engine->device.period_frames);
+			atomic_store(&engine->buffer_frames, (int)engine->device.buffer_frames);
 			atomic_store(&engine->device_ok, 1);
 			int64_t back_ns = station_clock_ns();
 			engine->keep_places_pending = 1;
