@@ -95,6 +95,9 @@ struct playout {
 	_Atomic int rewinds;           /* the device honours snd_pcm_rewind (see output.c);
 	                                  set at open, then by the output thread */
 	int64_t fill_limit_frames;     /* the most frames kept queued on the device */
+	/* On a device that does not honour rewinds (a sound server), when
+	 * timeline frame 0 aired: see read_position. 0 = not known yet. */
+	int64_t origin_ns, origin_at_ns;
 	int64_t written_frames;        /* engine timeline: frames handed to the device */
 	long live_chunk_frames;        /* LIVE_CHUNK_MS, at most a period */
 	float *mix;                    /* period_frames, mono */

@@ -48,6 +48,8 @@
 /* On a device that does not honour rewinds: periods kept queued on it, so
  * an urgent item waits at most this long. */
 #define SERVER_FILL_PERIODS 2
+/* How fast the device's clock may drift from the system's: 1000 ppm. */
+#define DRIFT_NS_PER_SECOND 1000000
 
 /* Frames in span_ns at rate, toward zero or to the nearest (halves away from
  * zero); seconds and remainder apart, so no product overflows int64 however
@@ -426,6 +428,12 @@ void output_probe_device(struct playout *engine)
 	if (written > 0) {
 		engine->written_frames += written;
 		snd_pcm_avail(pcm);
+		/* pulse may not know its delay yet (-EIO) just after a write */
+		snd_pcm_sframes_t delay;
+		for (int tries = 0; tries < 20 && snd_pcm_delay(pcm, &delay) < 0; tries++) {
+			struct timespec pause = { 0, 5 * 1000 * 1000 };
+			nanosleep(&pause, NULL);
+		}
 		/* all of it: the device is then as empty as it was */
 		int64_t take = snd_pcm_rewindable(pcm);
 		if (take > written)
@@ -494,6 +502,7 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
  * timeline has moved. */
 static void unfix_pending(struct playout *engine)
 {
+	engine->origin_ns = 0;   /* where the device is must be learnt again */
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *slot = &engine->slots[i];
 		if (atomic_load(&slot->state) == SLOT_READY && !slot->started)
@@ -652,7 +661,27 @@ static int read_position(struct playout *engine, struct period_clock *clock,
 	*avail = (snd_pcm_sframes_t)snd_pcm_status_get_avail(status);
 	clock->rate = engine->device.rate;
 	clock->first_frame = engine->written_frames;
-	clock->first_frame_ns = now_ns + (int64_t)delay * NS_PER_SECOND / engine->device.rate;
+	clock->first_frame_ns = now_ns + frames_to_ns(delay, engine->device.rate);
+	if (!atomic_load_explicit(&engine->rewinds, memory_order_relaxed) &&
+	    state == SND_PCM_STATE_RUNNING) {
+		/* A sound server plays every frame it took, at its rate, so frame
+		 * 0 aired at one instant: the origin. Its delay reads low until
+		 * its timing settles (pulse reports 0 for its first seconds), which
+		 * makes the origin look early, never late; so the origin is the
+		 * latest estimate, let down only as fast as clocks drift apart. */
+		int64_t origin_ns = clock->first_frame_ns -
+				    frames_to_ns(clock->first_frame, engine->device.rate);
+		if (engine->origin_ns) {
+			int64_t drift_ns = (now_ns - engine->origin_at_ns) / 1000 *
+					   DRIFT_NS_PER_SECOND / 1000000;
+			if (origin_ns < engine->origin_ns - drift_ns)
+				origin_ns = engine->origin_ns - drift_ns;
+		}
+		engine->origin_ns = origin_ns;
+		engine->origin_at_ns = now_ns;
+		clock->first_frame_ns = origin_ns + frames_to_ns(clock->first_frame,
+								 engine->device.rate);
+	}
 	return 0;
 }
 
@@ -773,6 +802,14 @@ void *output_thread_main(void *arg)
 			if (snd_pcm_state(engine->device.pcm) == SND_PCM_STATE_PREPARED &&
 			    snd_pcm_start(engine->device.pcm) == 0)
 				continue;
+			if (engine->fill_limit_frames < (int64_t)engine->device.buffer_frames) {
+				/* below its own buffer a device's wakeup cannot be
+				 * trusted (pulse wakes whenever a period fits in
+				 * its buffer): sleep until a period fits the limit */
+				int64_t wait_ns = frames_to_ns(frames - room, engine->device.rate);
+				wait_wake(engine, (int)(station_clock_real_ns(wait_ns) / 1000000) + 1);
+				continue;
+			}
 			wait_first = 1;
 			continue;
 		}
@@ -808,7 +845,8 @@ void *output_thread_main(void *arg)
 			not_written(engine, on_air, engine->written_frames + done,
 				    engine->written_frames + frames);
 		engine->written_frames += done;
-		wait_first = !failed && !live && room - frames < period;
+		wait_first = !failed && !live && room - frames < period &&
+			     engine->fill_limit_frames == (int64_t)engine->device.buffer_frames;
 	}
 	finish(engine, &on_air);
 	return NULL;
