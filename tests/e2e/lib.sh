@@ -104,6 +104,18 @@ wait_for() {
 	return 1
 }
 
+# make_staircase FILE: twelve 0.3 s tones, 400 Hz × 1.1^k (k = 0..11), mono
+# 48 kHz, so a tape shows exactly which part of the item aired when
+make_staircase() {
+	local steps=() k
+	for k in $(seq 0 11); do
+		sox -n -r 48000 -c 1 -b 16 "$WORK/step$k.wav" synth 0.3 sine \
+			"$(awk -v k=$k 'BEGIN { printf "%.1f", 400 * 1.1 ^ k }')" vol 0.5
+		steps+=("$WORK/step$k.wav")
+	done
+	sox "${steps[@]}" "$1"
+}
+
 # record_verdicts FILE: counts each "PASS text" / "FAIL text" line of FILE
 # (written by an analysis script) as a check
 record_verdicts() {

@@ -11,12 +11,7 @@
 #      idle client does not stall it; 7. killed mid-emergency and restarted.
 source "$(dirname "$0")/lib.sh"
 
-steps=()
-for k in $(seq 0 11); do
-	sox -n -r 48000 -c 1 -b 16 "$WORK/step$k.wav" synth 0.3 sine "$(awk -v k=$k 'BEGIN { printf "%.1f", 400 * 1.1 ^ k }')" vol 0.5
-	steps+=("$WORK/step$k.wav")
-done
-sox "${steps[@]}" "$WORK/staircase.wav"
+make_staircase "$WORK/staircase.wav"
 sox -n -r 48000 -c 1 -b 16 "$WORK/storm.wav" synth 0.8 sine 2000 vol 0.5
 sox -n -r 48000 -c 1 -b 16 "$WORK/flood.wav" synth 0.6 sine 3000 vol 0.5
 sox -n -r 48000 -c 1 -e float -b 32 -t raw "$WORK/mic.raw" synth 30 sine 1500 vol 0.5

@@ -9,13 +9,7 @@
 #   rejoin  — after the cut, the steps the clock has reached (3.0 s in)
 source "$(dirname "$0")/lib.sh"
 
-steps=()
-for k in $(seq 0 11); do
-	freq=$(awk -v k=$k 'BEGIN { printf "%.1f", 400 * 1.1 ^ k }')
-	sox -n -r 48000 -c 1 -b 16 "$WORK/step$k.wav" synth 0.3 sine "$freq" vol 0.5
-	steps+=("$WORK/step$k.wav")
-done
-sox "${steps[@]}" "$WORK/staircase.wav"
+make_staircase "$WORK/staircase.wav"
 sox -n -r 48000 -c 1 -b 16 "$WORK/priority.wav" synth 1.0 sine 2000 vol 0.5
 
 "$LOAXA" init >/dev/null
