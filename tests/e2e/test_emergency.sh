@@ -38,6 +38,7 @@ skip_at=$((base + 12))
 
 TAPE=$WORK/tape.wav
 start_serve "$CARD:TAPE=$TAPE,APPEND=true"
+serve_started_s=$SECONDS
 check "the station answers on its socket" wait_for 10 test -S "$WORK/loaxa.sock"
 check "the socket is for the owner and group only (mode 660)" test "$(stat -c %a "$WORK/loaxa.sock")" = 660
 until_ns() { while [ "$(date +%s%N)" -lt "$1" ]; do sleep 0.002; done; }
@@ -145,6 +146,12 @@ if id nobody >/dev/null 2>&1; then
 	chmod 660 "$WORK/loaxa.sock"
 fi
 check "the station is still running" kill -0 "$SERVE_PID"
+# the output thread sleeps between periods; it must not spin on a device
+# that wakes it whenever a period fits (the server card does, as pulse does)
+cpu_s=$(ps -o times= -p "$SERVE_PID" | tr -d ' ')
+wall_s=$((SECONDS - serve_started_s))
+check "the station used ${cpu_s:-?} s of CPU in $wall_s s (under a quarter)" \
+	test -n "$cpu_s" -a "$(( ${cpu_s:-999} * 4 ))" -lt "$wall_s"
 
 # 7. killed mid-emergency, then restarted
 "$LOAXA" emergency --media "$storm" --repeat 3 >/dev/null

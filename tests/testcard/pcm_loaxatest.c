@@ -539,6 +539,14 @@ static int64_t stream_time_ns(const struct loaxatest *card, uint64_t stream_fram
  * within one buffer ahead of the consumed frames (rewound past the hardware
  * pointer, or reset while running).
  */
+/* Frames of room at which a waiter wakes: avail_min, or in server mode one
+ * period, as the pulse plugin wakes whenever a period fits in its buffer
+ * whatever avail_min says. */
+static uint64_t wake_frames(const struct loaxatest *card)
+{
+	return card->server ? card->period_frames : card->avail_min_frames;
+}
+
 static uint64_t hw_frames(const struct loaxatest *card)
 {
 	return card->server ? card->hw_frames : card->consumed_frames;
@@ -647,10 +655,10 @@ static void card_arm_timer(struct loaxatest *card, snd_pcm_state_t state, uint64
 						hw = card->hw_frames;
 				}
 				if (clock > end ||
-				    written + card->avail_min_frames <= card->buffer_frames + hw)
+				    written + wake_frames(card) <= card->buffer_frames + hw)
 					break;
 				/* consumed frames at which avail reaches avail_min */
-				target = end + card->avail_min_frames - card->buffer_frames;
+				target = end + wake_frames(card) - card->buffer_frames;
 				target = (target + card->period_frames - 1) / card->period_frames *
 					 card->period_frames;
 				if (target > end + 1)
@@ -664,7 +672,7 @@ static void card_arm_timer(struct loaxatest *card, snd_pcm_state_t state, uint64
 			break;
 		case SND_PCM_STATE_PREPARED:
 		case SND_PCM_STATE_PAUSED:
-			if (avail < card->avail_min_frames)
+			if (avail < wake_frames(card))
 				wake_ns = -1;
 			break;
 		default:
@@ -1060,7 +1068,7 @@ static int loaxatest_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *descripto
 		avail = snd_pcm_avail_update(io->pcm);
 	state = io->state;
 	pthread_mutex_lock(&card->lock);
-	avail_min = card->avail_min_frames;
+	avail_min = wake_frames(card);
 	card_arm_timer(card, state, card->configured ? written_frames(card, io) : UINT64_MAX,
 		       card_now_ns(card));
 	pthread_mutex_unlock(&card->lock);
