@@ -17,7 +17,7 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_sup
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # the engine's threads, where ThreadSanitizer looks (build-tsan/)
 tsan_unit="test_playout_engine test_playout_convert"
-tsan_e2e="test_emergency test_emergency_server test_preemption test_preemption_server test_first_broadcast"
+tsan_e2e="test_emergency test_emergency_server test_preemption test_preemption_server test_first_broadcast test_pulse"
 tsan_reports=
 
 run() {
