@@ -21,8 +21,11 @@
  * without rewinds for the rest of the run: urgent items start on the frame
  * after the last one written, with the cut's fade there, and the device is
  * kept SERVER_FILL_PERIODS periods full instead of a whole buffer, so that
- * wait stays short. Either way, every frame and instant the events report
- * is what reached the device.
+ * wait stays short; the thread then sleeps until a period fits (a server
+ * wakes its client whenever one fits its own, larger buffer), and the
+ * instants of frames come from one origin, as a server plays every frame
+ * it took (see read_position). Either way, every frame and instant the
+ * events report is what reached the device.
  *
  * It never locks, allocates or touches files: slots are read through their
  * atomic state, events go to a single-producer ring and an eventfd. The one
