@@ -132,6 +132,7 @@ struct loaxatest {
 	unsigned int config_channels;	/* 0 = any */
 	snd_pcm_format_t config_format;	/* SND_PCM_FORMAT_UNKNOWN = any */
 	bool server;			/* MODE=server: a sound-server-like card (see above) */
+	bool prepared_delay;		/* false: snd_pcm_delay fails (-EIO) until started */
 	int64_t speed;			/* SPEED: the clock runs this many times as fast */
 	int64_t speed_anchor_ns;	/* CLOCK_MONOTONIC at open: where both clocks agree */
 	int timer_fd;			/* the poll descriptor */
@@ -777,9 +778,12 @@ static int loaxatest_delay(snd_pcm_ioplug_t *io, snd_pcm_sframes_t *delay)
 	if (position == -EPIPE && io->state != SND_PCM_STATE_XRUN)
 		snd_pcm_ioplug_set_state(io, SND_PCM_STATE_XRUN);
 	switch (io->state) {
+	case SND_PCM_STATE_PREPARED:
+		if (!card->prepared_delay)
+			return -EIO;	/* as the pulse plugin's, now and then */
+		break;
 	case SND_PCM_STATE_RUNNING:
 	case SND_PCM_STATE_DRAINING:
-	case SND_PCM_STATE_PREPARED:
 	case SND_PCM_STATE_PAUSED:
 		break;
 	case SND_PCM_STATE_XRUN:
@@ -1347,6 +1351,12 @@ static int parse_config(struct loaxatest *card, snd_config_t *conf)
 				SNDERR("loaxatest: mode %s: use hardware or server", mode_name);
 				return -EINVAL;
 			}
+		} else if (strcmp(id, "prepared_delay") == 0) {
+			int value = snd_config_get_bool(node);
+
+			if (value < 0)
+				goto invalid;
+			card->prepared_delay = value;
 		} else if (strcmp(id, "append") == 0) {
 			int value = snd_config_get_bool(node);
 
@@ -1355,7 +1365,7 @@ static int parse_config(struct loaxatest *card, snd_config_t *conf)
 			card->append = value;
 		} else {
 			SNDERR("loaxatest: unknown field %s (known: tape rate channels format "
-			       "append fail speed mode)", id);
+			       "append fail speed mode prepared_delay)", id);
 			return -EINVAL;
 		}
 		continue;
@@ -1402,6 +1412,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loaxatest)
 	card->timer_fd = -1;
 	card->config_format = SND_PCM_FORMAT_UNKNOWN;
 	card->speed = 1;
+	card->prepared_delay = true;
 	card->speed_anchor_ns = clock_ns(CLOCK_MONOTONIC);
 	pthread_mutex_init(&card->lock, NULL);
 

@@ -3,7 +3,9 @@
  *   - a write that fails part-way through a period: the item's frames
  *     played are the frames the device took, not the period rendered;
  *   - the event ring full: the events lost are counted, exactly;
- *   - an item cued days ahead waits (no int64 overflow placing it).
+ *   - an item cued days ahead waits (no int64 overflow placing it);
+ *   - a card that could not be asked at open, and turns out not to honour
+ *     a rewind: the urgent item's reported start is where the tape has it.
  * snd_pcm_writei is interposed here (this program's definition wins over
  * libasound's) to count the non-silent frames the device took and to make
  * one write fail half-way. */
@@ -63,6 +65,7 @@ snd_pcm_sframes_t snd_pcm_writei(snd_pcm_t *pcm, const void *buffer, snd_pcm_ufr
 
 struct constant {
 	long frames_left;
+	float value;
 };
 
 static long constant_read(void *source, float *frames, long max_frames)
@@ -70,7 +73,7 @@ static long constant_read(void *source, float *frames, long max_frames)
 	struct constant *constant = source;
 	long n = constant->frames_left < max_frames ? constant->frames_left : max_frames;
 	for (long i = 0; i < n; i++)
-		frames[i] = 0.5f;
+		frames[i] = constant->value;
 	constant->frames_left -= n;
 	return n;
 }
@@ -82,13 +85,21 @@ static void constant_close(void *source)
 
 static const struct playout_source_ops constant_ops = { constant_read, constant_close };
 
-static struct playout_cue constant_cue(uint64_t tag, long frames, int64_t start_ns)
+static struct playout_cue level_cue(uint64_t tag, long frames, int64_t start_ns, float value,
+			     int priority)
 {
 	struct constant *constant = malloc(sizeof *constant);
 	assert_non_null(constant);
 	constant->frames_left = frames;
-	return (struct playout_cue){ .tag = tag, .start_realtime_ns = start_ns, .priority = 1,
-				     .ops = &constant_ops, .source = constant };
+	constant->value = value;
+	return (struct playout_cue){ .tag = tag, .start_realtime_ns = start_ns,
+				     .priority = priority, .ops = &constant_ops,
+				     .source = constant };
+}
+
+static struct playout_cue constant_cue(uint64_t tag, long frames, int64_t start_ns)
+{
+	return level_cue(tag, frames, start_ns, 0.5f, 1);
 }
 
 /* --- the engine on the card ---------------------------------------------- */
@@ -215,6 +226,91 @@ static void test_cue_days_ahead_waits(void **state)
 	playout_close(engine);
 }
 
+/* On a tape (S32_LE, `channels` channels, the card's 44-byte header): how
+ * many frames hold exactly the sample of `low`, and where the first frame
+ * at or above `high` aired and how many there are. */
+struct tape_levels {
+	int64_t low_frames, high_frames, high_first_ns;
+};
+
+static int32_t s32_of(float value)
+{
+	return (int32_t)((uint32_t)(int32_t)(value * 8388607.0f + 0.5f) << 8);
+}
+
+static struct tape_levels tape_levels(const char *tape, int channels, float low, float high)
+{
+	char info_path[PATH_MAX + 8], line[256];
+	snprintf(info_path, sizeof info_path, "%s.info", tape);
+	FILE *info = fopen(info_path, "r");
+	assert_non_null(info);
+	long long origin_ns = 0;
+	while (fgets(line, sizeof line, info))
+		sscanf(line, "origin_realtime_ns=%lld", &origin_ns);
+	fclose(info);
+	assert_true(origin_ns > 0);
+	FILE *file = fopen(tape, "rb");
+	assert_non_null(file);
+	assert_int_equal(fseek(file, 44, SEEK_SET), 0);
+	struct tape_levels levels = { 0 };
+	int32_t frame[8], low_sample = s32_of(low), high_sample = s32_of(high) - 256;
+	int64_t index = 0, first = -1;
+	while (fread(frame, sizeof frame[0], (size_t)channels, file) == (size_t)channels) {
+		if (frame[0] == low_sample)
+			levels.low_frames++;
+		if (frame[0] >= high_sample) {
+			if (first < 0)
+				first = index;
+			levels.high_frames++;
+		}
+		index++;
+	}
+	fclose(file);
+	assert_true(first >= 0);
+	levels.high_first_ns = origin_ns + first * 1000000000LL / 48000;
+	return levels;
+}
+
+static void test_unasked_card_found_out_at_the_urgent_rewind(void **state)
+{
+	(void)state;
+	char saved[sizeof device], tape[PATH_MAX];
+	memcpy(saved, device, sizeof device);
+	snprintf(tape, sizeof tape, "%s/unasked.wav", work);
+	snprintf(device, sizeof device, "loaxatest:TAPE=%s,MODE=server,PREPARED_DELAY=false", tape);
+	struct playout *engine = open_engine();
+	struct playout_status status;
+	playout_get_status(engine, &status);
+	assert_int_equal(status.rewinds, 1);     /* presumed: the probe got no delay */
+	sleep_ms(300);
+	/* a normal item on air, cut by an urgent one 600 ms in */
+	struct playout_cue normal = level_cue(8, 96000, 0, 0.25f, 0);
+	assert_int_equal(playout_cue(engine, &normal), 0);
+	struct playout_event started = { 0 }, finished = { 0 }, cut = { 0 };
+	assert_true(wait_event(engine, PLAYOUT_STARTED, 8, 2000, &started));
+	sleep_ms(600);
+	struct playout_cue cue = constant_cue(9, 4800, 0);
+	assert_int_equal(playout_cue(engine, &cue), 0);
+	assert_true(wait_event(engine, PLAYOUT_PREEMPTED, 8, 2000, &cut));
+	assert_true(wait_event(engine, PLAYOUT_STARTED, 9, 2000, &started));
+	assert_true(wait_event(engine, PLAYOUT_FINISHED, 9, 2000, &finished));
+	playout_get_status(engine, &status);
+	assert_int_equal(status.rewinds, 0);     /* found out by the delay */
+	int channels = status.channels;
+	playout_close(engine);
+	memcpy(device, saved, sizeof device);
+	struct tape_levels levels = tape_levels(tape, channels, 0.25f, 0.5f);
+	print_message("cut item: %lld frames reported, %lld on the tape; urgent item: start "
+		      "%+.3f ms from the tape's, %lld frames on the tape\n", (long long)cut.frames,
+		      (long long)levels.low_frames,
+		      (double)(started.realtime_ns - levels.high_first_ns) / 1e6,
+		      (long long)levels.high_frames);
+	assert_int_equal(cut.frames, levels.low_frames);
+	assert_true(llabs(started.realtime_ns - levels.high_first_ns) < 1000000);   /* 1 ms */
+	assert_int_equal(levels.high_frames, 4800);
+	assert_int_equal(finished.frames, 4800);
+}
+
 static void test_card_modes_are_told_apart(void **state)
 {
 	(void)state;
@@ -252,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_failed_write_counts_only_what_was_written),
 		cmocka_unit_test(test_dropped_events_are_counted),
 		cmocka_unit_test(test_cue_days_ahead_waits),
+		cmocka_unit_test(test_unasked_card_found_out_at_the_urgent_rewind),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	char command[PATH_MAX + 16];
