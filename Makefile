@@ -1,5 +1,6 @@
 # loaxa — plain Makefile. `make`, `make check`, `make asan`, `make install`.
-# Build products go to $(B) (build/ or build-asan/ with SANITIZE=1).
+# Build products go to $(B) (build/, build-asan/ with SANITIZE=1, build-tsan/
+# with SANITIZE=thread).
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -18,6 +19,10 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 ifeq ($(SANITIZE),1)
 B ?= build-asan
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),thread)
+# ThreadSanitizer: data races between the engine's threads (make tsan)
+B ?= build-tsan
+SAN = -fsanitize=thread -fno-omit-frame-pointer
 else
 B ?= build
 SAN =
@@ -37,7 +42,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 PLUGIN = $(B)/libasound_module_pcm_loaxatest.so
 DEPS = $(LIB_OBJ:.o=.d) $(B)/cli/main.d
 
-.PHONY: all check unit e2e asan check-asan deps install uninstall clean demo bench
+.PHONY: all check unit e2e asan tsan check-asan deps install uninstall clean demo bench
 
 all: $(B)/loaxa $(PLUGIN) $(B)/tapetool $(B)/testcard.conf $(TEST_BIN) $(BENCH_BIN)
 
@@ -81,12 +86,14 @@ e2e: all
 	tests/run-tests.sh e2e $(B)
 
 # The whole suite: unit and end-to-end tests on the normal build, then the
-# same under AddressSanitizer and UndefinedBehaviorSanitizer.
+# same under AddressSanitizer and UndefinedBehaviorSanitizer, then the
+# engine's tests under ThreadSanitizer.
 check:
 	$(MAKE) all
 	$(MAKE) SANITIZE=1 all
+	$(MAKE) SANITIZE=thread all
 	$(MAKE) fuzz
-	tests/run-tests.sh all $(B) build-asan
+	tests/run-tests.sh all $(B) build-asan build-tsan
 
 check-asan:
 	$(MAKE) SANITIZE=1 all
@@ -94,6 +101,10 @@ check-asan:
 
 asan:
 	$(MAKE) SANITIZE=1 all
+
+# ThreadSanitizer (build-tsan/): the engine's threads
+tsan:
+	$(MAKE) SANITIZE=thread all
 
 # Installs the Debian packages the build, tests and demo need (as root), or
 # says which to install.
@@ -140,6 +151,6 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/loaxa $(DESTDIR)$(SYSCONFDIR)/loaxa/loaxa.conf.sample
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
 -include $(DEPS)

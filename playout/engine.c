@@ -87,8 +87,8 @@ static int feed(struct slot *slot)
 static long feeder_sleep_ns(struct playout *engine)
 {
 	int64_t sleep_ns = INT64_MAX;   /* station time, until converted below */
-	int64_t period_ns = (int64_t)engine->device.period_frames * 1000000000LL /
-			    engine->device.rate;
+	int64_t period_ns = (int64_t)atomic_load(&engine->period_frames) * 1000000000LL /
+			    engine->rate;
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *slot = &engine->slots[i];
 		int state = atomic_load_explicit(&slot->state, memory_order_acquire);
@@ -103,7 +103,7 @@ static long feeder_sleep_ns(struct playout *engine)
 		} else {
 			int64_t readable = (int64_t)frame_ring_readable(&slot->ring);
 			int64_t above_half = readable - (int64_t)slot->ring.capacity / 2;
-			wait_ns = above_half * 1000000000LL / engine->device.rate;
+			wait_ns = above_half * 1000000000LL / engine->rate;
 		}
 		if (wait_ns < sleep_ns)
 			sleep_ns = wait_ns;
@@ -134,7 +134,7 @@ static void *feeder_thread_main(void *arg)
 				    atomic_load(&slot->source_ended) ||
 				    frame_ring_readable(&slot->ring) >= (slot->cue.live
 					? 2 * (uint64_t)engine->live_chunk_frames
-					: (uint64_t)engine->device.rate / 4)) {
+					: (uint64_t)engine->rate / 4)) {
 					atomic_store_explicit(&slot->state, SLOT_READY,
 							      memory_order_release);
 					if (slot->cue.start_realtime_ns == 0) {
@@ -250,6 +250,11 @@ int playout_open(struct playout **out, const struct playout_config *config,
 	int rc = alsa_device_open(&engine->device, config, 0, error, error_size);
 	if (rc < 0)
 		goto fail;
+	engine->rate = engine->device.rate;
+	engine->channels = engine->device.channels;
+	engine->format = engine->device.format;
+	atomic_store(&engine->period_frames, (int)engine->device.period_frames);
+	atomic_store(&engine->buffer_frames, (int)engine->device.buffer_frames);
 	long period = (long)engine->device.period_frames;
 	engine->live_chunk_frames = engine->device.rate * LIVE_CHUNK_MS / 1000;
 	if (engine->live_chunk_frames > period)
@@ -289,6 +294,7 @@ int playout_open(struct playout **out, const struct playout_config *config,
 		snprintf(error, error_size, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	output_probe_device(engine);
 	atomic_store(&engine->device_ok, 1);
 	rc = -pthread_create(&engine->feeder_thread, NULL, feeder_thread_main, engine);
 	if (rc < 0) {
@@ -329,17 +335,18 @@ void playout_close(struct playout *engine)
 void playout_get_status(struct playout *engine, struct playout_status *status)
 {
 	memset(status, 0, sizeof *status);
-	status->rate = engine->device.rate;
-	status->channels = engine->device.channels;
-	snprintf(status->format, sizeof status->format, "%s",
-		 snd_pcm_format_name(engine->device.format));
-	status->period_frames = (int)engine->device.period_frames;
-	status->buffer_frames = (int)engine->device.buffer_frames;
+	status->rate = engine->rate;
+	status->channels = engine->channels;
+	snprintf(status->format, sizeof status->format, "%s", snd_pcm_format_name(engine->format));
+	status->period_frames = atomic_load(&engine->period_frames);
+	status->buffer_frames = atomic_load(&engine->buffer_frames);
 	status->realtime = atomic_load(&engine->realtime);
 	status->device_ok = atomic_load(&engine->device_ok);
 	status->xruns = atomic_load(&engine->xruns);
 	status->on_air_tag = atomic_load(&engine->on_air_tag);
 	status->on_air_frames = atomic_load(&engine->on_air_frames);
+	status->rewinds = atomic_load(&engine->rewinds);
+	status->events_dropped = atomic_load(&engine->events_dropped);
 }
 
 int playout_cue(struct playout *engine, const struct playout_cue *cue)

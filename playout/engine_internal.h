@@ -66,7 +66,13 @@ struct alsa_device {
 
 struct playout {
 	struct playout_config config;
-	struct alsa_device device;
+	struct alsa_device device;     /* output thread (and playout_open before it) */
+	/* the device's setup for the other threads: rate, channels and format
+	 * are fixed at open (a reopen keeps them); the output thread publishes
+	 * the sizes again after a reopen */
+	int rate, channels;
+	snd_pcm_format_t format;
+	_Atomic int period_frames, buffer_frames;
 
 	struct slot slots[ENGINE_SLOTS];
 	int stopped;                   /* control thread: playout_stop done */
@@ -86,6 +92,12 @@ struct playout {
 	_Atomic int64_t xruns;
 	_Atomic uint64_t on_air_tag;
 	_Atomic int64_t on_air_frames;
+	_Atomic int rewinds;           /* the device honours snd_pcm_rewind (see output.c);
+	                                  set at open, then by the output thread */
+	int64_t fill_limit_frames;     /* the most frames kept queued on the device */
+	/* On a device that does not honour rewinds (a sound server), when
+	 * timeline frame 0 aired: see read_position. 0 = not known yet. */
+	int64_t origin_ns, origin_at_ns;
 	int64_t written_frames;        /* engine timeline: frames handed to the device */
 	long live_chunk_frames;        /* LIVE_CHUNK_MS, at most a period */
 	float *mix;                    /* period_frames, mono */
@@ -108,6 +120,7 @@ struct playout {
 	/* output → control events (single producer, single consumer) */
 	struct playout_event events[ENGINE_EVENTS];
 	_Atomic uint64_t event_write, event_read;
+	_Atomic int64_t events_dropped;   /* the ring was full */
 	int event_fd;
 };
 
@@ -123,6 +136,10 @@ void alsa_device_convert(const struct alsa_device *device, const float *in,
 
 /* playout/output.c */
 void *output_thread_main(void *engine);
+/* Before the threads start (and on the output thread after a reopen): asks
+ * the newly opened device whether it honours a rewind, sets engine->rewinds,
+ * the fill limit and the device's wakeup and start thresholds to match. */
+void output_probe_device(struct playout *engine);
 void engine_push_event(struct playout *engine, const struct playout_event *event);
 
 /* playout/engine.c: any thread (a write to an eventfd) */

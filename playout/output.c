@@ -10,6 +10,23 @@
  * it is recomputed every period, so clock drift over a long cue-ahead does not
  * accumulate.
  *
+ * Urgent items (an emergency, `loaxa stop`) cut in at once where the device
+ * takes back rewound frames (hw, plughw, the test card): the thread rewinds
+ * what is buffered and renders it again. A sound server's ALSA plugin
+ * (pulse, partly PipeWire), `file` or `null` accepts snd_pcm_rewind but has
+ * passed the frames on; so every rewind is checked by the device's delay,
+ * which must drop by what was rewound (output_probe_device asks once at open
+ * with a period of silence, each urgent rewind asks again). A device that
+ * does not honour it is put back where it was (snd_pcm_forward) and used
+ * without rewinds for the rest of the run: urgent items start on the frame
+ * after the last one written, with the cut's fade there, and the device is
+ * kept SERVER_FILL_PERIODS periods full instead of a whole buffer, so that
+ * wait stays short; the thread then sleeps until a period fits (a server
+ * wakes its client whenever one fits its own, larger buffer), and the
+ * instants of frames come from one origin, as a server plays every frame
+ * it took (see read_position). Either way, every frame and instant the
+ * events report is what reached the device.
+ *
  * It never locks, allocates or touches files: slots are read through their
  * atomic state, events go to a single-producer ring and an eventfd. The one
  * exception is a lost device: the thread then closes and reopens it with
@@ -29,10 +46,27 @@
 /* How close to the card's position a rewind may go: what the card may have
  * fetched beyond the position it reports. */
 #define REWIND_SAFETY_MS 5
+/* A rewind shorter than this is not worth it (nor checkable). */
+#define REWIND_MIN_MS 2
+/* On a device that does not honour rewinds: periods kept queued on it, so
+ * an urgent item waits at most this long. */
+#define SERVER_FILL_PERIODS 2
+/* How fast the device's clock may drift from the system's: 1000 ppm. */
+#define DRIFT_NS_PER_SECOND 1000000
 
-static int64_t realtime_now_ns(void)
+/* Frames in span_ns at rate, toward zero or to the nearest (halves away from
+ * zero); seconds and remainder apart, so no product overflows int64 however
+ * far ahead the span reaches. */
+static int64_t ns_to_frames(int64_t span_ns, int rate, int nearest)
 {
-	return station_clock_ns();
+	int64_t seconds = span_ns / NS_PER_SECOND, remainder_ns = span_ns % NS_PER_SECOND;
+	int64_t half = !nearest ? 0 : remainder_ns >= 0 ? NS_PER_SECOND / 2 : -NS_PER_SECOND / 2;
+	return seconds * rate + (remainder_ns * rate + half) / NS_PER_SECOND;
+}
+
+static int64_t frames_to_ns(int64_t frames, int rate)
+{
+	return frames / rate * NS_PER_SECOND + frames % rate * NS_PER_SECOND / rate;
 }
 
 void engine_push_event(struct playout *engine, const struct playout_event *event)
@@ -42,6 +76,8 @@ void engine_push_event(struct playout *engine, const struct playout_event *event
 	if (w - r < ENGINE_EVENTS) {
 		engine->events[w % ENGINE_EVENTS] = *event;
 		atomic_store_explicit(&engine->event_write, w + 1, memory_order_release);
+	} else {
+		atomic_fetch_add_explicit(&engine->events_dropped, 1, memory_order_relaxed);
 	}
 	uint64_t one = 1;
 	ssize_t ignored = write(engine->event_fd, &one, sizeof one);
@@ -57,8 +93,7 @@ struct period_clock {
 
 static int64_t frame_time_ns(const struct period_clock *clock, int64_t frame)
 {
-	return clock->first_frame_ns +
-	       (frame - clock->first_frame) * NS_PER_SECOND / clock->rate;
+	return clock->first_frame_ns + frames_to_ns(frame - clock->first_frame, clock->rate);
 }
 
 static void report_by(struct playout *engine, struct slot *slot, enum playout_event_kind kind,
@@ -99,8 +134,12 @@ static int predecessor_pending(struct playout *engine, const struct slot *slot)
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *other = &engine->slots[i];
 		int state = atomic_load_explicit(&other->state, memory_order_acquire);
-		if (other != slot && other->cue.tag == slot->cue.after_tag &&
-		    (state == SLOT_LOADING || state == SLOT_READY || state == SLOT_PLAYING))
+		/* the state first: a free slot's cue is the control thread's; one
+		 * in these states stays out of its reach while this thread looks
+		 * (only this thread releases it) */
+		if (other != slot &&
+		    (state == SLOT_LOADING || state == SLOT_READY || state == SLOT_PLAYING) &&
+		    other->cue.tag == slot->cue.after_tag)
 			return 1;
 	}
 	return 0;
@@ -118,10 +157,7 @@ static void fix_starts(struct playout *engine, const struct period_clock *clock,
 		int64_t start = clock->first_frame;
 		if (slot->cue.start_realtime_ns > 0) {
 			int64_t ahead_ns = slot->cue.start_realtime_ns - clock->first_frame_ns;
-			/* round to the nearest frame */
-			int64_t ahead = (ahead_ns * clock->rate + (ahead_ns >= 0 ? 1 : -1) *
-					 NS_PER_SECOND / 2) / NS_PER_SECOND;
-			start = clock->first_frame + ahead;
+			start = clock->first_frame + ns_to_frames(ahead_ns, clock->rate, 1);
 		}
 		if (start >= period_end)
 			continue;           /* not in this period; recompute next time */
@@ -223,8 +259,8 @@ static void cut(struct playout *engine, struct slot *slot, enum playout_event_ki
 /* Timed items whose start frame has come while `top` (of equal or higher
  * priority, or it would be on top) holds the air did not air at their
  * instant: they are reported HELD and released, and the scheduler decides
- * what becomes of them. Items cued for "now" (manual broadcasts) and items
- * that follow another wait for the air instead. */
+ * what becomes of them. Items cued for "now" (manual broadcasts) wait for
+ * the air instead. */
 static void release_held(struct playout *engine, const struct slot *top,
 			 const struct period_clock *clock, int64_t frame)
 {
@@ -317,13 +353,18 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 				int64_t end_frame = frame + got;
 				report(engine, top, error ? PLAYOUT_FAILED : PLAYOUT_FINISHED,
 				       frame_time_ns(clock, end_frame), error);
+				/* once released the slot may be cued again at once */
+				uint64_t ended_tag = top->cue.tag;
 				release(engine, top);
 				on_air = NULL;
 				/* items chained after it start on the next frame */
 				for (int i = 0; i < ENGINE_SLOTS; i++) {
 					struct slot *next = &engine->slots[i];
-					if (next->cue.after_tag == top->cue.tag && !next->start_fixed &&
-					    atomic_load(&next->state) == SLOT_READY) {
+					/* the state first: the cue of a free slot is the
+					 * control thread's */
+					if (atomic_load_explicit(&next->state, memory_order_acquire) ==
+						    SLOT_READY &&
+					    next->cue.after_tag == ended_tag && !next->start_fixed) {
 						next->start_fixed = 1;
 						next->start_frame = end_frame;
 					}
@@ -351,13 +392,103 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 		engine_wake_feeder(engine);  /* sooner than it planned: frames were skipped */
 }
 
+/* Keeps at most fill_limit_frames queued on the device: all of its buffer
+ * when it honours rewinds, else SERVER_FILL_PERIODS periods. The device
+ * wakes the thread when a period fits under the limit, and starts once the
+ * limit is queued. */
+static void set_fill_limit(struct playout *engine)
+{
+	snd_pcm_t *pcm = engine->device.pcm;
+	int64_t buffer = (int64_t)engine->device.buffer_frames;
+	int64_t period = (int64_t)engine->device.period_frames;
+	int64_t limit = buffer;
+	if (!atomic_load(&engine->rewinds) && SERVER_FILL_PERIODS * period < buffer)
+		limit = SERVER_FILL_PERIODS * period;
+	engine->fill_limit_frames = limit;
+	snd_pcm_sw_params_t *sw;
+	snd_pcm_sw_params_alloca(&sw);
+	if (snd_pcm_sw_params_current(pcm, sw) < 0)
+		return;
+	snd_pcm_sw_params_set_avail_min(pcm, sw, (snd_pcm_uframes_t)(buffer - limit + period));
+	/* a whole number of periods: the thread writes them one at a time */
+	snd_pcm_sw_params_set_start_threshold(pcm, sw, (snd_pcm_uframes_t)(limit / period * period));
+	snd_pcm_sw_params(pcm, sw);
+}
+
+/* Rewinds up to `frames` and checks that the device took them back: its
+ * delay must drop by about as much (more only by what played meanwhile).
+ * Returns the frames taken back, 0 if none, or -1 if the device accepted
+ * the rewind without honouring it; ALSA's pointer is then put forward
+ * again, so it agrees with what the device holds. */
+static int64_t rewind_verified(struct playout *engine, int64_t frames)
+{
+	snd_pcm_t *pcm = engine->device.pcm;
+	snd_pcm_sframes_t before = 0, after = 0;
+	struct timespec first, last;
+	clock_gettime(CLOCK_MONOTONIC, &first);
+	if (snd_pcm_delay(pcm, &before) < 0)
+		return 0;
+	snd_pcm_sframes_t taken = snd_pcm_rewind(pcm, (snd_pcm_uframes_t)frames);
+	if (taken <= 0)
+		return 0;
+	int rc = snd_pcm_delay(pcm, &after);
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	if (rc < 0)
+		return taken;   /* an underrun meanwhile: recovered by the caller */
+	int64_t elapsed_ns = (int64_t)(last.tv_sec - first.tv_sec) * NS_PER_SECOND +
+			     (last.tv_nsec - first.tv_nsec);
+	int64_t played = ns_to_frames(elapsed_ns * station_clock_speed(), engine->device.rate, 0) + 1;
+	if ((int64_t)(before - after) - played >= taken / 2)
+		return taken;
+	snd_pcm_forward(pcm, (snd_pcm_uframes_t)taken);
+	return -1;
+}
+
+/* Writes a period of silence to the device (prepared, not started), rewinds
+ * it and sees whether the delay dropped. */
+void output_probe_device(struct playout *engine)
+{
+	snd_pcm_t *pcm = engine->device.pcm;
+	long period = (long)engine->device.period_frames;
+	int rewinds = 1;   /* presumed, if the device cannot be asked */
+	memset(engine->device_buffer, 0, (size_t)period * (size_t)engine->device.channels *
+					 (size_t)engine->device.sample_bytes);
+	snd_pcm_sframes_t written = snd_pcm_writei(pcm, engine->device_buffer,
+						   (snd_pcm_uframes_t)period);
+	if (written > 0) {
+		engine->written_frames += written;
+		snd_pcm_avail(pcm);
+		/* pulse may not know its delay yet (-EIO) just after a write */
+		snd_pcm_sframes_t delay;
+		for (int tries = 0; tries < 20 && snd_pcm_delay(pcm, &delay) < 0; tries++) {
+			struct timespec pause = { 0, 5 * 1000 * 1000 };
+			nanosleep(&pause, NULL);
+		}
+		/* all of it: the device is then as empty as it was */
+		int64_t take = snd_pcm_rewindable(pcm);
+		if (take > written)
+			take = written;
+		int64_t taken = take > 0 ? rewind_verified(engine, take) : 0;
+		if (taken > 0)
+			engine->written_frames -= taken;
+		else if (taken < 0)
+			rewinds = 0;
+	}
+	atomic_store(&engine->rewinds, rewinds);
+	set_fill_limit(engine);
+}
+
 /* An item that must go on air at once (start "now", above what plays), or
- * an item on air that must stop (`loaxa stop`): the frames already handed to
- * the device but not yet played are taken back (snd_pcm_rewind), down to
- * REWIND_SAFETY_MS ahead of the card and no further back than the current
- * item or silence has been on air, so the change airs a buffer sooner. */
+ * an item on air that must stop (`loaxa stop`): on a device that honours
+ * rewinds, the frames already handed to it but not yet played are taken
+ * back (snd_pcm_rewind), down to REWIND_SAFETY_MS ahead of the card and no
+ * further back than the current item or silence has been on air, so the
+ * change airs a buffer sooner. A device found not to honour it is used
+ * without rewinds from then on. */
 static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 {
+	if (!atomic_load_explicit(&engine->rewinds, memory_order_relaxed))
+		return 0;
 	struct slot *urgent = NULL;
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *slot = &engine->slots[i];
@@ -378,10 +509,15 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
 		take = since_change;
 	if (on_air && take > on_air->frames_played)
 		take = on_air->frames_played;
-	if (take <= 0)
+	if (take < engine->device.rate * REWIND_MIN_MS / 1000)
 		return 0;
-	snd_pcm_sframes_t taken = snd_pcm_rewind(engine->device.pcm, (snd_pcm_uframes_t)take);
-	if (taken <= 0)
+	int64_t taken = rewind_verified(engine, take);
+	if (taken < 0) {
+		atomic_store(&engine->rewinds, 0);
+		set_fill_limit(engine);
+		return 0;
+	}
+	if (taken == 0)
 		return 0;
 	engine->written_frames -= taken;
 	if (on_air) {
@@ -396,6 +532,7 @@ static int rewind_for_urgent(struct playout *engine, struct slot *on_air)
  * timeline has moved. */
 static void unfix_pending(struct playout *engine)
 {
+	engine->origin_ns = 0;   /* where the device is must be learnt again */
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *slot = &engine->slots[i];
 		if (atomic_load(&slot->state) == SLOT_READY && !slot->started)
@@ -478,14 +615,14 @@ static void keep_places(struct playout *engine, const struct period_clock *clock
 		int state = atomic_load(&slot->state);
 		if (state == SLOT_PLAYING) {
 			int64_t next_frame = slot->frames_played + slot->skipped_frames + slot->skip_frames;
-			int64_t next_ns = slot->started_ns + next_frame * NS_PER_SECOND / rate;
+			int64_t next_ns = slot->started_ns + frames_to_ns(next_frame, rate);
 			if (resume_ns > next_ns)
-				slot->skip_frames += (resume_ns - next_ns) * rate / NS_PER_SECOND;
+				slot->skip_frames += ns_to_frames(resume_ns - next_ns, rate, 0);
 		} else if (state == SLOT_READY && !slot->started) {
 			slot->start_fixed = 0;
 			int64_t due = slot->cue.start_realtime_ns;
 			if (due > 0 && due < resume_ns && !slot->cue.after_tag)
-				slot->skip_frames = (resume_ns - due) * rate / NS_PER_SECOND;
+				slot->skip_frames = ns_to_frames(resume_ns - due, rate, 0);
 		}
 	}
 }
@@ -494,7 +631,7 @@ static void keep_places(struct playout *engine, const struct period_clock *clock
  * the engine stops. */
 static void reopen_device(struct playout *engine, int error)
 {
-	int64_t lost_ns = realtime_now_ns();
+	int64_t lost_ns = station_clock_ns();
 	struct playout_event event = { .kind = PLAYOUT_DEVICE_ERROR, .error = error,
 				       .realtime_ns = lost_ns };
 	engine_push_event(engine, &event);
@@ -505,13 +642,16 @@ static void reopen_device(struct playout *engine, int error)
 	while (!atomic_load(&engine->output_stop)) {
 		sleep_ms(backoff_ms);
 		if (alsa_device_open(&engine->device, &engine->config, 1, message, sizeof message) == 0) {
+			output_probe_device(engine);
+			atomic_store(&engine->period_frames, (int)engine->device.period_frames);
+			atomic_store(&engine->buffer_frames, (int)engine->device.buffer_frames);
 			atomic_store(&engine->device_ok, 1);
-			int64_t back_ns = realtime_now_ns();
+			int64_t back_ns = station_clock_ns();
 			engine->keep_places_pending = 1;
 			struct playout_event ok = { .kind = PLAYOUT_DEVICE_OK,
 						    .realtime_ns = back_ns,
-						    .frames = (back_ns - lost_ns) * engine->device.rate /
-							      NS_PER_SECOND };
+						    .frames = ns_to_frames(back_ns - lost_ns,
+									   engine->device.rate, 0) };
 			engine_push_event(engine, &ok);
 			return;
 		}
@@ -542,7 +682,7 @@ static int read_position(struct playout *engine, struct period_clock *clock,
 	 * trusted: more than 100 ms of real time off. */
 	int64_t now_ns = station_clock_from_system_ns((int64_t)tstamp.tv_sec * NS_PER_SECOND +
 						      tstamp.tv_nsec);
-	int64_t wall_ns = realtime_now_ns();
+	int64_t wall_ns = station_clock_ns();
 	int64_t trust_ns = NS_PER_SECOND / 10 * station_clock_speed();
 	if (state != SND_PCM_STATE_RUNNING || now_ns - wall_ns > trust_ns ||
 	    wall_ns - now_ns > trust_ns)
@@ -551,7 +691,27 @@ static int read_position(struct playout *engine, struct period_clock *clock,
 	*avail = (snd_pcm_sframes_t)snd_pcm_status_get_avail(status);
 	clock->rate = engine->device.rate;
 	clock->first_frame = engine->written_frames;
-	clock->first_frame_ns = now_ns + (int64_t)delay * NS_PER_SECOND / engine->device.rate;
+	clock->first_frame_ns = now_ns + frames_to_ns(delay, engine->device.rate);
+	if (!atomic_load_explicit(&engine->rewinds, memory_order_relaxed) &&
+	    state == SND_PCM_STATE_RUNNING) {
+		/* A sound server plays every frame it took, at its rate, so frame
+		 * 0 aired at one instant: the origin. Its delay reads low until
+		 * its timing settles (pulse reports 0 for its first seconds), which
+		 * makes the origin look early, never late; so the origin is the
+		 * latest estimate, let down only as fast as clocks drift apart. */
+		int64_t origin_ns = clock->first_frame_ns -
+				    frames_to_ns(clock->first_frame, engine->device.rate);
+		if (engine->origin_ns) {
+			int64_t drift_ns = (now_ns - engine->origin_at_ns) / 1000 *
+					   DRIFT_NS_PER_SECOND / 1000000;
+			if (origin_ns < engine->origin_ns - drift_ns)
+				origin_ns = engine->origin_ns - drift_ns;
+		}
+		engine->origin_ns = origin_ns;
+		engine->origin_at_ns = now_ns;
+		clock->first_frame_ns = origin_ns + frames_to_ns(clock->first_frame,
+								 engine->device.rate);
+	}
 	return 0;
 }
 
@@ -564,12 +724,36 @@ static void recover_or_reopen(struct playout *engine, int error)
 	unfix_pending(engine);
 }
 
+/* A write failed: the period's frames from from_frame to to_frame never
+ * reached the device. The item on air did not air them; they count as
+ * skipped (dropped, its place in the item moves on), not played, and the
+ * timeline goes on from from_frame. */
+static void not_written(struct playout *engine, struct slot *on_air, int64_t from_frame,
+			int64_t to_frame)
+{
+	if (on_air) {
+		int64_t first = engine->segment_start_frame > from_frame ? engine->segment_start_frame
+									 : from_frame;
+		int64_t lost = to_frame - first;
+		if (lost > on_air->frames_played)
+			lost = on_air->frames_played;
+		if (lost > 0) {
+			on_air->frames_played -= lost;
+			on_air->skipped_frames += lost;
+			atomic_store(&engine->on_air_frames, on_air->frames_played);
+		}
+	}
+	if (engine->segment_start_frame > from_frame)
+		engine->segment_start_frame = from_frame;
+	engine->fade_left = 0;
+}
+
 /* Plays out what is buffered after a final fade. */
 static void finish(struct playout *engine, struct slot **on_air)
 {
 	if (engine->device.pcm && atomic_load(&engine->device_ok)) {
 		struct period_clock clock = { .first_frame = engine->written_frames,
-					      .first_frame_ns = realtime_now_ns(),
+					      .first_frame_ns = station_clock_ns(),
 					      .rate = engine->device.rate };
 		if (*on_air) {
 			cut(engine, *on_air, PLAYOUT_ABORTED, &clock, engine->written_frames, NULL);
@@ -639,7 +823,23 @@ void *output_thread_main(void *arg)
 				continue;
 			}
 		}
-		if (avail < frames) {
+		/* room under the fill limit */
+		int64_t room = (int64_t)avail -
+			       ((int64_t)engine->device.buffer_frames - engine->fill_limit_frames);
+		if (room < frames) {
+			/* full, yet not started: the start threshold is a whole
+			 * number of periods, which a rewind may have broken */
+			if (snd_pcm_state(engine->device.pcm) == SND_PCM_STATE_PREPARED &&
+			    snd_pcm_start(engine->device.pcm) == 0)
+				continue;
+			if (engine->fill_limit_frames < (int64_t)engine->device.buffer_frames) {
+				/* below its own buffer a device's wakeup cannot be
+				 * trusted (pulse wakes whenever a period fits in
+				 * its buffer): sleep until a period fits the limit */
+				int64_t wait_ns = frames_to_ns(frames - room, engine->device.rate);
+				wait_wake(engine, (int)(station_clock_real_ns(wait_ns) / 1000000) + 1);
+				continue;
+			}
 			wait_first = 1;
 			continue;
 		}
@@ -671,8 +871,12 @@ void *output_thread_main(void *arg)
 			}
 			done += n;
 		}
-		engine->written_frames += frames;
-		wait_first = !failed && !live && avail - frames < period;
+		if (done < frames)
+			not_written(engine, on_air, engine->written_frames + done,
+				    engine->written_frames + frames);
+		engine->written_frames += done;
+		wait_first = !failed && !live && room - frames < period &&
+			     engine->fill_limit_frames == (int64_t)engine->device.buffer_frames;
 	}
 	finish(engine, &on_air);
 	return NULL;

@@ -90,6 +90,13 @@ struct playout_status {
 	int64_t xruns;            /* since open */
 	uint64_t on_air_tag;      /* 0 = silence */
 	int64_t on_air_frames;    /* position of the item on air */
+	int rewinds;              /* 1: the device takes back rewound frames, so an
+	                             urgent item (emergency, stop) cuts in at once;
+	                             0: it does not (a sound server's plugin, a file):
+	                             urgent items start after the frames it holds,
+	                             which the engine then keeps short */
+	int64_t events_dropped;   /* events lost because the consumer fell behind
+	                             (playout_next_event not called); to be logged */
 };
 
 struct playout;

@@ -144,9 +144,9 @@ int sched_serve(struct sched_config *config)
 	playout_get_status(station.playout, &device);
 	station.rate = device.rate;
 	log_message(LOG_INFO, "on device '%s': %s, %d Hz, %d channel(s), period %d, buffer %d frames; "
-		    "output thread %s", config->playout.device, device.format, device.rate,
+		    "output thread %s; %s", config->playout.device, device.format, device.rate,
 		    device.channels, device.period_frames, device.buffer_frames,
-		    device.realtime ? "at real-time priority" : "at normal priority (no real-time permission)");
+		    device.realtime ? "at real-time priority" : "at normal priority (no real-time permission)", device.rewinds ? "rewinds honoured" : "rewinds not honoured: urgent items wait for what the device holds");
 
 	station.started_ns = station_now_ns();
 	if (control_open(&station.control, config->control_socket, handle_request, &station,

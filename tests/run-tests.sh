@@ -1,6 +1,8 @@
 #!/bin/bash
 # Runs loaxa's tests: tests/run-tests.sh (unit|e2e|all) BUILD_DIR [BUILD_DIR...]
-# Each build directory (build/, build-asan/) gets the same tests. Every test
+# Each build directory (build/, build-asan/) gets the same tests; a
+# ThreadSanitizer build (build-tsan/) runs only the engine's tests, and any
+# race it reports (in any process of the test) fails that test. Every test
 # program runs under a timeout. The last line is "N passed, N failed".
 set -u
 mode=$1
@@ -13,6 +15,10 @@ failures=()
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# the engine's threads, where ThreadSanitizer looks (build-tsan/)
+tsan_unit="test_playout_engine test_playout_convert"
+tsan_e2e="test_emergency test_emergency_server test_preemption test_preemption_server test_first_broadcast test_pulse"
+tsan_reports=
 
 # refuse NAME WHY: a test that cannot run is a failure, not a silent skip
 refuse() {
@@ -40,11 +46,18 @@ run() {
 	shift 2
 	echo "=== $name"
 	local start=$SECONDS
-	if timeout -k 10 "$limit" "$@"; then
+	[ -z "$tsan_reports" ] || rm -f "$tsan_reports"/report.*
+	local rc=0
+	timeout -k 10 "$limit" "$@" || rc=$?
+	if [ -n "$tsan_reports" ] && ls "$tsan_reports"/report.* >/dev/null 2>&1; then
+		echo "--- ThreadSanitizer reports:"
+		cat "$tsan_reports"/report.* | head -200
+		[ $rc -ne 0 ] || rc=66
+	fi
+	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "--- ok: $name ($((SECONDS - start)) s)"
 	else
-		local rc=$?
 		failed=$((failed + 1))
 		failures+=("$name")
 		[ $rc -eq 124 ] && echo "--- TIMEOUT after $limit s: $name" || echo "--- FAILED ($rc): $name"
@@ -59,14 +72,26 @@ for build in "$@"; do
 		exit 1
 	fi
 	export LOAXA_FIXTURES=$build/fixtures
+	tsan=0
+	tsan_reports=
+	if [ "${flavour%tsan}" != "$flavour" ]; then
+		tsan=1
+		tsan_reports=$build/tsan-reports
+		mkdir -p "$tsan_reports"
+		export TSAN_OPTIONS="log_path=$tsan_reports/report suppressions=$root/tests/tsan.supp"
+	fi
+	# whether a test runs on this build: all do, but on a ThreadSanitizer
+	# build only the engine's
+	wanted() { [ $tsan = 0 ] || [[ " $1 " == *" $2 "* ]]; }
 	if [ "$mode" = unit ] || [ "$mode" = all ]; then
 		for test in "$build"/tests/test_*; do
+			wanted "$tsan_unit" "$(basename "$test")" || continue
 			run_file "$flavour/$(basename "$test")" 300 "$test"
 		done
 	fi
 	if [ "$mode" = e2e ] || [ "$mode" = all ]; then
 		# the card is built without sanitizers: its own test runs once
-		if [ "${flavour%asan}" = "$flavour" ]; then
+		if [ "${flavour%asan}" = "$flavour" ] && [ $tsan = 0 ]; then
 			run_file "$flavour/test_testcard" 300 "$root/tests/testcard/test_testcard.sh" "$build"
 		fi
 		# the sanitizers slow the station three-fold: the day-long run
@@ -74,6 +99,7 @@ for build in "$@"; do
 		hours=24
 		[ "${flavour%asan}" = "$flavour" ] || hours=8
 		for test in "$root"/tests/e2e/test_*.sh; do
+			wanted "$tsan_e2e" "$(basename "$test" .sh)" || continue
 			LOAXA_DAY_HOURS=${LOAXA_DAY_HOURS:-$hours} \
 				run_file "$flavour/$(basename "$test" .sh)" 600 "$test" "$build"
 		done

@@ -13,6 +13,10 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/loaxa-e2e.XXXXXX")
 DB=$WORK/loaxa.db
 export LOAXA_DB=$DB
 export LOAXA_CONFIG=/dev/null
+# The test card the station plays to: loaxatest (like hardware: a rewind is
+# taken back) or loaxatest_server (like a sound server's plugin: it is not).
+CARD=${LOAXA_TEST_CARD:-loaxatest}
+echo "(on the test card $CARD)"
 CHECKS_PASSED=0
 CHECKS_FAILED=0
 SERVE_PID=
@@ -156,10 +160,11 @@ record_verdicts() {
 	return 0
 }
 
-# make_staircase FILE COUNT SECONDS: COUNT tones of SECONDS each, step k at
-# 400 Hz × 1.1^k, 48 kHz mono: the tape shows which part of it aired when
+# make_staircase FILE [COUNT [SECONDS]]: COUNT tones (12) of SECONDS each
+# (0.3), step k at 400 Hz × 1.1^k, 48 kHz mono: the tape shows which part
+# of it aired when
 make_staircase() {
-	local out=$1 count=$2 seconds=$3 k parts=()
+	local out=$1 count=${2:-12} seconds=${3:-0.3} k parts=()
 	for k in $(seq 0 $((count - 1))); do
 		sox -n -r 48000 -c 1 -b 16 "$WORK/staircase-step$k.wav" synth "$seconds" sine \
 			"$(awk -v k="$k" 'BEGIN { printf "%.1f", 400 * 1.1 ^ k }')" vol 0.5

@@ -9,13 +9,7 @@
 #   rejoin  — after the cut, the steps the clock has reached (3.0 s in)
 source "$(dirname "$0")/lib.sh"
 
-steps=()
-for k in $(seq 0 11); do
-	freq=$(awk -v k=$k 'BEGIN { printf "%.1f", 400 * 1.1 ^ k }')
-	sox -n -r 48000 -c 1 -b 16 "$WORK/step$k.wav" synth 0.3 sine "$freq" vol 0.5
-	steps+=("$WORK/step$k.wav")
-done
-sox "${steps[@]}" "$WORK/staircase.wav"
+make_staircase "$WORK/staircase.wav"
 sox -n -r 48000 -c 1 -b 16 "$WORK/priority.wav" synth 1.0 sine 2000 vol 0.5
 
 "$LOAXA" init >/dev/null
@@ -36,7 +30,7 @@ done
 check "the rundown shows the events" "$LOAXA" schedule show "$(date -d @$base +%F)"
 
 TAPE=$WORK/tape.wav
-start_serve "loaxatest:TAPE=$TAPE"
+start_serve "$CARD:TAPE=$TAPE"
 settled() { [ "$(date +%s)" -ge $((base + 8 * 3 + 8)) ]; }
 wait_for 60 settled || true
 rc=0
@@ -47,11 +41,15 @@ check "serve stops cleanly (exit $rc)" test "$rc" -eq 0
 sqlite3 -header "$DB" "SELECT event_id, part, title, status, frames_played, detail,
 	(started_ns - scheduled_ns) / 1000000.0 AS late_ms FROM as_run ORDER BY id"
 
+sqlite3 -json "$DB" "SELECT * FROM as_run ORDER BY id" >"$WORK/as_run.json"
+
 # What each case must show on the tape after its base second: (start s, Hz, ms).
-python3 - "$WORK/segments.json" "$base" "$TAPE" <<'PYTHON' >"$WORK/verdicts"
+python3 - "$WORK/segments.json" "$base" "$TAPE" "$WORK/as_run.json" <<'PYTHON' >"$WORK/verdicts"
 import json, math, struct, sys
 segments = json.load(open(sys.argv[1]))
 base = int(sys.argv[2])
+text = open(sys.argv[4]).read()
+rows = json.loads(text) if text.strip() else []
 step = [400 * 1.1 ** k for k in range(12)]
 def staircase(from_s, first_step, first_ms, count):
     out, t = [], from_s
@@ -102,6 +100,26 @@ for i, policy in enumerate(["resume", "restart", "skip", "rejoin"]):
           f"worst start error {worst:.2f} ms")
     for line in lines:
         print(line)
+    # the as-run log says what the tape shows, to 20 ms (a missing value fails)
+    cut_at = next((s for s in seen if abs(s["freq_hz"] - 2000) <= 40), None)
+    later = [s for s in seen if cut_at and s["start_realtime_ns"] > cut_at["start_realtime_ns"]]
+    def log(title, status):
+        found = [r for r in rows if r["title"] == title and r["status"] == status]
+        return found[0] if found else {}
+    pairs = [("the cut", log(f"staircase {policy}", "preempted").get("ended_ns"),
+              cut_at and cut_at["start_realtime_ns"]),
+             ("the priority start", log(f"priority {policy}", "played").get("started_ns"),
+              cut_at and cut_at["start_realtime_ns"]),
+             ("the priority end", log(f"priority {policy}", "played").get("ended_ns"),
+              cut_at and cut_at["start_realtime_ns"] + cut_at["duration_ms"] * 1e6)]
+    if policy != "skip":
+        pairs.append(("the return", log(f"staircase {policy}", "resumed").get("started_ns"),
+                      later[0]["start_realtime_ns"] if later else None))
+    for what, log_ns, tape_ns in pairs:
+        good = bool(log_ns) and bool(tape_ns) and abs(log_ns - tape_ns) <= 20e6
+        print(f"{'PASS' if good else 'FAIL'} {policy}: as-run and tape agree on {what} "
+              f"({(log_ns - tape_ns) / 1e6:+.2f} ms)" if log_ns and tape_ns else
+              f"FAIL {policy}: as-run and tape agree on {what} (missing)")
     if seen:
         # the cut step up to the cut is the clean tone: nothing of the fade
         # (or anything else) is mixed in before the cut's frame
@@ -111,6 +129,7 @@ for i, policy in enumerate(["resume", "restart", "skip", "rejoin"]):
               f"the clean tone (largest deviation {residual:.4f} of its amplitude)")
 PYTHON
 cat "$WORK/verdicts"
+record_verdicts <(grep "as-run and tape agree" "$WORK/verdicts")
 for policy in resume restart skip rejoin; do
 	check "tape shows policy $policy" grep -q "^PASS $policy: [0-9]* segments" "$WORK/verdicts"
 	check "$(grep "^[A-Z]* $policy: the step" "$WORK/verdicts" | cut -d" " -f2-)" \

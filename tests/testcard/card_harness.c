@@ -184,15 +184,21 @@ static void scenario_rewind(const char *device)
 {
 	snd_pcm_t *pcm = open_card(device, SND_PCM_ACCESS_RW_INTERLEAVED, 0, 48000, 2400, 1);
 	struct tone low = { 500, 0.5, 0 }, high = { 1500, 0.5, 0 };
-	snd_pcm_sframes_t rewindable, rewound;
+	snd_pcm_sframes_t rewindable, rewound, delay_before = 0, delay_after = 0;
 	int err;
 
 	if ((err = play(pcm, &low, 28800)) < 0)
 		fail("write", err);
 	snd_pcm_avail(pcm);	/* ioplug does not sync the pointer in rewindable */
 	rewindable = snd_pcm_rewindable(pcm);
+	if ((err = snd_pcm_delay(pcm, &delay_before)) < 0)
+		fail("delay before the rewind", err);
 	rewound = snd_pcm_rewind(pcm, 14400);
-	printf("rewindable_frames=%ld rewound_frames=%ld\n", (long)rewindable, (long)rewound);
+	if ((err = snd_pcm_delay(pcm, &delay_after)) < 0)
+		fail("delay after the rewind", err);
+	/* what the delay dropped by, beyond the frames played meanwhile (< 1 ms) */
+	printf("rewindable_frames=%ld rewound_frames=%ld delay_drop_frames=%ld\n", (long)rewindable,
+	       (long)rewound, (long)(delay_before - delay_after));
 	if (rewindable < 14400 || rewound != 14400)
 		fail("rewind of 300 ms", rewound < 0 ? (int)rewound : 0);
 	if ((err = play(pcm, &high, 19200)) < 0)

@@ -24,6 +24,19 @@
  * silence are not written: the file keeps holes there, which read as zeros. The hardware pointer reported to ioplug is exactly the
  * consumed count (modulo boundary: SND_PCM_IOPLUG_FLAG_BOUNDARY_WA).
  *
+ * Server mode (MODE=server) behaves like the ALSA plugin of a sound server
+ * (pulse, partly PipeWire): frames are taken into the card's own queue when
+ * they are written (mmap_rw = 0: the transfer callback copies them), so what
+ * was written airs whatever ALSA's pointers do afterwards. snd_pcm_rewind is
+ * accepted (ioplug moves the application pointer back and returns the frames
+ * asked) but not honoured; the frames written after it are queued behind the
+ * ones already taken. The delay callback reports the true queue, so the
+ * delay does not drop after a rewind. The hardware pointer reported to ioplug
+ * is kept where ALSA's fill (appl - hw) equals the queue, never moving back:
+ * after a rewind it stands still until the queue has played down to ALSA's
+ * fill, or until snd_pcm_forward puts the application pointer back.
+ * RW interleaved access only.
+ *
  * Underrun. When the clock passes the last written frame of a running stream,
  * the pointer callback puts every written frame on the tape, counts an xrun
  * and returns -EPIPE (ioplug then sets XRUN). After snd_pcm_prepare the next
@@ -84,6 +97,9 @@
 #define HEADER_UPDATE_INTERVAL_NS (500 * NS_PER_MS)
 #define FAIL_CHECK_INTERVAL_NS (5 * NS_PER_MS)
 #define DEFAULT_TAPE_PATH "/tmp/loaxa-tape.wav"
+/* Server mode: the queue holds this many buffers (a sound server's own
+ * buffer is larger than the client's; repeated rewinds grow it). */
+#define SERVER_QUEUE_BUFFERS 8
 
 #define MIN_RATE 8000
 #define MAX_RATE 192000
@@ -115,6 +131,8 @@ struct loaxatest {
 	unsigned int config_rate;	/* 0 = any */
 	unsigned int config_channels;	/* 0 = any */
 	snd_pcm_format_t config_format;	/* SND_PCM_FORMAT_UNKNOWN = any */
+	bool server;			/* MODE=server: a sound-server-like card (see above) */
+	bool prepared_delay;		/* false: snd_pcm_delay fails (-EIO) until started */
 	int64_t speed;			/* SPEED: the clock runs this many times as fast */
 	int64_t speed_anchor_ns;	/* CLOCK_MONOTONIC at open: where both clocks agree */
 	int timer_fd;			/* the poll descriptor */
@@ -150,6 +168,13 @@ struct loaxatest {
 	int64_t stream_start_tape_frame; /* tape frame of stream frame 0 */
 	uint64_t consumed_frames;	/* stream frames consumed since prepare */
 	uint64_t last_written_frames;	/* appl pointer (linear) at the last pointer call */
+	/* Server mode: the card's own queue of taken frames, by stream frame
+	 * modulo queue_frames; hw_frames is the pointer reported to ioplug (in
+	 * hardware mode it is consumed_frames). */
+	unsigned char *queue;
+	uint64_t queue_frames;
+	uint64_t taken_frames;		/* stream frames taken since prepare */
+	uint64_t hw_frames;
 
 	/* Fault injection. */
 	bool disconnected;
@@ -457,19 +482,25 @@ static void tape_record(struct loaxatest *card, snd_pcm_ioplug_t *io, uint64_t u
 
 	if (up_to_frames <= card->consumed_frames)
 		return;
-	areas = snd_pcm_ioplug_mmap_areas(io);
-	if (!areas || !areas[0].addr) {
+	uint64_t ring_frames = card->server ? card->queue_frames : card->buffer_frames;
+	if (card->server) {
+		ring = card->queue;
+	} else {
+		areas = snd_pcm_ioplug_mmap_areas(io);
+		ring = areas && areas[0].addr ?
+		       (const unsigned char *)areas[0].addr + areas[0].first / 8 : NULL;
+	}
+	if (!ring) {
 		card->consumed_frames = up_to_frames;
 		return;
 	}
-	ring = (const unsigned char *)areas[0].addr + areas[0].first / 8;
 	while (card->consumed_frames < up_to_frames) {
-		uint64_t ring_offset = card->consumed_frames % card->buffer_frames;
+		uint64_t ring_offset = card->consumed_frames % ring_frames;
 		uint64_t chunk = up_to_frames - card->consumed_frames;
 		int64_t tape_frame = card->stream_start_tape_frame + (int64_t)card->consumed_frames;
 
-		if (chunk > card->buffer_frames - ring_offset)
-			chunk = card->buffer_frames - ring_offset;
+		if (chunk > ring_frames - ring_offset)
+			chunk = ring_frames - ring_offset;
 		if (!all_zero(ring + ring_offset * card->frame_bytes, chunk * card->frame_bytes) &&
 		    write_all_at(card->tape_fd, ring + ring_offset * card->frame_bytes,
 				 chunk * card->frame_bytes,
@@ -509,20 +540,54 @@ static int64_t stream_time_ns(const struct loaxatest *card, uint64_t stream_fram
  * within one buffer ahead of the consumed frames (rewound past the hardware
  * pointer, or reset while running).
  */
+/* Frames of room at which a waiter wakes: avail_min, or in server mode one
+ * period, as the pulse plugin wakes whenever a period fits in its buffer
+ * whatever avail_min says. */
+static uint64_t wake_frames(const struct loaxatest *card)
+{
+	return card->server ? card->period_frames : card->avail_min_frames;
+}
+
+static uint64_t hw_frames(const struct loaxatest *card)
+{
+	return card->server ? card->hw_frames : card->consumed_frames;
+}
+
 static uint64_t written_frames(const struct loaxatest *card, const snd_pcm_ioplug_t *io)
 {
 	uint64_t appl = io->appl_ptr;
-	uint64_t consumed_position = card->consumed_frames % card->boundary_frames;
-	uint64_t ahead = (appl + card->boundary_frames - consumed_position) % card->boundary_frames;
+	uint64_t hw_position = hw_frames(card) % card->boundary_frames;
+	uint64_t ahead = (appl + card->boundary_frames - hw_position) % card->boundary_frames;
 
 	if (ahead > card->buffer_frames)
 		return UINT64_MAX;
-	return card->consumed_frames + ahead;
+	return hw_frames(card) + ahead;
+}
+
+/* The last frame the card will play, plus one: what the application wrote,
+ * or in server mode what the card took (rewinds do not take it back). */
+static uint64_t queue_end(const struct loaxatest *card, uint64_t written)
+{
+	return card->server ? card->taken_frames : written;
+}
+
+/* Server mode: moves the reported pointer so that ALSA's fill equals the
+ * queue, never backwards and never past the application pointer. */
+static void server_update_hw(struct loaxatest *card, uint64_t written)
+{
+	uint64_t queued = card->taken_frames - card->consumed_frames;
+
+	if (!card->server || written == UINT64_MAX)
+		return;
+	if (written > queued && written - queued > card->hw_frames)
+		card->hw_frames = written - queued;
+	if (card->hw_frames > written)
+		card->hw_frames = written;
 }
 
 static snd_pcm_sframes_t hardware_position(const struct loaxatest *card)
 {
-	return (snd_pcm_sframes_t)(card->consumed_frames % card->boundary_frames);
+	return (snd_pcm_sframes_t)(hw_frames(card) % card->boundary_frames);
 }
 
 /* True while the fault-injection file exists; looks at most every 5 ms. */
@@ -543,9 +608,10 @@ static void card_disconnect(struct loaxatest *card, snd_pcm_ioplug_t *io, int64_
 	if (card->running) {
 		uint64_t written = written_frames(card, io);
 		uint64_t clock = stream_clock_frames(card, now_ns);
+		uint64_t end = queue_end(card, written);
 
 		if (written != UINT64_MAX)
-			tape_record(card, io, clock < written ? clock : written, now_ns);
+			tape_record(card, io, clock < end ? clock : end, now_ns);
 		card->running = false;
 	}
 	if (!card->disconnected) {
@@ -571,33 +637,43 @@ static void card_arm_timer(struct loaxatest *card, snd_pcm_state_t state, uint64
 	int64_t wake_ns = 0;				/* 0: at once, < 0: never */
 
 	if (card->configured && written != UINT64_MAX && !card->disconnected) {
-		uint64_t fill = written - card->consumed_frames;
+		uint64_t fill = written - hw_frames(card);
 		uint64_t avail = fill < card->buffer_frames ? card->buffer_frames - fill : 0;
+		uint64_t end = queue_end(card, written);
 
 		switch (state) {
 		case SND_PCM_STATE_RUNNING:
 			if (card->running) {
 				uint64_t clock = stream_clock_frames(card, now_ns);
-				uint64_t needed = written + card->avail_min_frames;	/* clock >= needed - buffer */
+				/* the pointer once the clock is recorded (server
+				 * mode: ALSA's fill equal to the queue, see above) */
+				uint64_t hw = clock;
 				uint64_t target;
 
-				if (clock > written || needed <= card->buffer_frames + clock)
+				if (card->server) {
+					hw = written + clock > end ? written + clock - end : 0;
+					if (hw < card->hw_frames)
+						hw = card->hw_frames;
+				}
+				if (clock > end ||
+				    written + wake_frames(card) <= card->buffer_frames + hw)
 					break;
-				target = needed - card->buffer_frames;
+				/* consumed frames at which avail reaches avail_min */
+				target = end + wake_frames(card) - card->buffer_frames;
 				target = (target + card->period_frames - 1) / card->period_frames *
 					 card->period_frames;
-				if (target > written + 1)
-					target = written + 1;
+				if (target > end + 1)
+					target = end + 1;
 				wake_ns = stream_time_ns(card, target);
 			}
 			break;
 		case SND_PCM_STATE_DRAINING:
-			if (card->running && stream_clock_frames(card, now_ns) < written)
-				wake_ns = stream_time_ns(card, written);
+			if (card->running && stream_clock_frames(card, now_ns) < end)
+				wake_ns = stream_time_ns(card, end);
 			break;
 		case SND_PCM_STATE_PREPARED:
 		case SND_PCM_STATE_PAUSED:
-			if (avail < card->avail_min_frames)
+			if (avail < wake_frames(card))
 				wake_ns = -1;
 			break;
 		default:
@@ -662,8 +738,9 @@ static snd_pcm_sframes_t loaxatest_pointer(snd_pcm_ioplug_t *io)
 			card->xruns++;
 			tape_write_info(card);
 			result = -EPIPE;
-		} else if (clock > written) {
-			tape_record(card, io, written, now_ns);
+		} else if (clock > queue_end(card, written)) {
+			tape_record(card, io, queue_end(card, written), now_ns);
+			server_update_hw(card, written);
 			card->running = false;
 			result = hardware_position(card);
 			if (state == SND_PCM_STATE_RUNNING) {
@@ -673,6 +750,7 @@ static snd_pcm_sframes_t loaxatest_pointer(snd_pcm_ioplug_t *io)
 			}
 		} else {
 			tape_record(card, io, clock, now_ns);
+			server_update_hw(card, written);
 			card->last_written_frames = written;
 			result = hardware_position(card);
 		}
@@ -700,9 +778,12 @@ static int loaxatest_delay(snd_pcm_ioplug_t *io, snd_pcm_sframes_t *delay)
 	if (position == -EPIPE && io->state != SND_PCM_STATE_XRUN)
 		snd_pcm_ioplug_set_state(io, SND_PCM_STATE_XRUN);
 	switch (io->state) {
+	case SND_PCM_STATE_PREPARED:
+		if (!card->prepared_delay)
+			return -EIO;	/* as the pulse plugin's, now and then */
+		break;
 	case SND_PCM_STATE_RUNNING:
 	case SND_PCM_STATE_DRAINING:
-	case SND_PCM_STATE_PREPARED:
 	case SND_PCM_STATE_PAUSED:
 		break;
 	case SND_PCM_STATE_XRUN:
@@ -717,7 +798,7 @@ static int loaxatest_delay(snd_pcm_ioplug_t *io, snd_pcm_sframes_t *delay)
 	if (written == UINT64_MAX)
 		err = -EBADFD;
 	else
-		*delay = (snd_pcm_sframes_t)(written - card->consumed_frames);
+		*delay = (snd_pcm_sframes_t)(queue_end(card, written) - card->consumed_frames);
 	pthread_mutex_unlock(&card->lock);
 	return err;
 }
@@ -760,9 +841,10 @@ static int loaxatest_stop(snd_pcm_ioplug_t *io)
 	if (card->running) {
 		uint64_t written = written_frames(card, io);
 		uint64_t clock = stream_clock_frames(card, now_ns);
+		uint64_t end = queue_end(card, written);
 
 		if (written != UINT64_MAX)
-			tape_record(card, io, clock < written ? clock : written, now_ns);
+			tape_record(card, io, clock < end ? clock : end, now_ns);
 		card->running = false;
 	}
 	card_arm_timer(card, SND_PCM_STATE_SETUP, UINT64_MAX, now_ns);
@@ -780,9 +862,11 @@ static int loaxatest_pause(snd_pcm_ioplug_t *io, int enable)
 	written = written_frames(card, io);
 	if (enable && card->running) {
 		uint64_t clock = stream_clock_frames(card, now_ns);
+		uint64_t end = queue_end(card, written);
 
 		if (written != UINT64_MAX)
-			tape_record(card, io, clock < written ? clock : written, now_ns);
+			tape_record(card, io, clock < end ? clock : end, now_ns);
+		server_update_hw(card, written);
 		card->running = false;
 		card_arm_timer(card, SND_PCM_STATE_PAUSED, written, now_ns);
 	} else if (!enable && !card->running && card->has_origin) {
@@ -813,13 +897,15 @@ static int loaxatest_prepare(snd_pcm_ioplug_t *io)
 		/* snd_pcm_prepare on a running stream: ioplug has already reset
 		 * the pointers, so record up to what was written at the last call. */
 		uint64_t clock = stream_clock_frames(card, now_ns);
-		uint64_t written = card->last_written_frames;
+		uint64_t written = queue_end(card, card->last_written_frames);
 
 		tape_record(card, io, clock < written ? clock : written, now_ns);
 		card->running = false;
 	}
 	card->consumed_frames = 0;
 	card->last_written_frames = 0;
+	card->taken_frames = 0;		/* a server flushes its queue */
+	card->hw_frames = 0;
 	card_arm_timer(card, SND_PCM_STATE_PREPARED, 0, now_ns);
 out:
 	pthread_mutex_unlock(&card->lock);
@@ -834,14 +920,35 @@ static snd_pcm_sframes_t loaxatest_transfer(snd_pcm_ioplug_t *io,
 	int64_t now_ns = card_now_ns(card);
 	snd_pcm_sframes_t result = (snd_pcm_sframes_t)size;
 
-	(void)areas;
-	(void)offset;
-	/* The frames are already in the ring (mmap_rw); they are taken from
-	 * there when consumed. Only the unplugged state matters here. */
+	/* Hardware mode: the frames are already in the ring (mmap_rw); they
+	 * are taken from there when consumed. Server mode: they are taken into
+	 * the card's queue now. */
 	pthread_mutex_lock(&card->lock);
 	if (card->disconnected || fail_file_present(card, now_ns)) {
 		card_disconnect(card, io, now_ns);
 		result = -ENODEV;
+	} else if (card->server && card->queue) {
+		const unsigned char *from = (const unsigned char *)areas[0].addr +
+					    areas[0].first / 8 + offset * (areas[0].step / 8);
+		uint64_t room = card->queue_frames - (card->taken_frames - card->consumed_frames);
+
+		if (room == 0) {
+			result = -EAGAIN;	/* rewound and written again too often */
+		} else {
+			if ((uint64_t)result > room)
+				result = (snd_pcm_sframes_t)room;
+			for (uint64_t done = 0; done < (uint64_t)result;) {
+				uint64_t at = (card->taken_frames + done) % card->queue_frames;
+				uint64_t chunk = (uint64_t)result - done;
+
+				if (chunk > card->queue_frames - at)
+					chunk = card->queue_frames - at;
+				memcpy(card->queue + at * card->frame_bytes,
+				       from + done * card->frame_bytes, chunk * card->frame_bytes);
+				done += chunk;
+			}
+			card->taken_frames += (uint64_t)result;
+		}
 	}
 	pthread_mutex_unlock(&card->lock);
 	return result;
@@ -873,6 +980,15 @@ static int loaxatest_hw_params(snd_pcm_ioplug_t *io, snd_pcm_hw_params_t *params
 	card->stream_format.format = io->format;
 	card->frame_bytes = sample_bytes(io->format) * io->channels;
 	card->buffer_frames = io->buffer_size;
+	if (card->server) {
+		free(card->queue);
+		card->queue_frames = SERVER_QUEUE_BUFFERS * io->buffer_size;
+		card->queue = calloc(card->queue_frames, card->frame_bytes);
+		if (!card->queue) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
 	card->period_frames = io->period_size;
 	card->avail_min_frames = io->period_size;
 	/* alsa-lib's default boundary; sw_params reports the real one. */
@@ -956,7 +1072,7 @@ static int loaxatest_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *descripto
 		avail = snd_pcm_avail_update(io->pcm);
 	state = io->state;
 	pthread_mutex_lock(&card->lock);
-	avail_min = card->avail_min_frames;
+	avail_min = wake_frames(card);
 	card_arm_timer(card, state, card->configured ? written_frames(card, io) : UINT64_MAX,
 		       card_now_ns(card));
 	pthread_mutex_unlock(&card->lock);
@@ -1012,6 +1128,7 @@ static void card_free(struct loaxatest *card)
 	free(card->tape_path);
 	free(card->info_path);
 	free(card->fail_path);
+	free(card->queue);
 	free(card);
 }
 
@@ -1084,7 +1201,9 @@ static int card_set_constraints(struct loaxatest *card, unsigned int rate, unsig
 
 	if (largest_buffer > MAX_BUFFER_BYTES)
 		largest_buffer = MAX_BUFFER_BYTES;
-	err = snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_ACCESS, 2, access_list);
+	/* server mode takes frames in the transfer callback: RW access only */
+	err = snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_ACCESS, card->server ? 1 : 2,
+					    access_list);
 	if (err >= 0)
 		err = format == SND_PCM_FORMAT_UNKNOWN ?
 		      snd_pcm_ioplug_set_param_list(io, SND_PCM_IOPLUG_HW_FORMAT, 3, all_formats) :
@@ -1221,6 +1340,23 @@ static int parse_config(struct loaxatest *card, snd_config_t *conf)
 			if (snd_config_get_integer(node, &number) < 0 || number < 1 || number > 10000)
 				goto invalid;
 			card->speed = number;
+		} else if (strcmp(id, "mode") == 0) {
+			const char *mode_name;
+
+			if (snd_config_get_string(node, &mode_name) < 0)
+				goto invalid;
+			if (strcmp(mode_name, "server") == 0) {
+				card->server = true;
+			} else if (strcmp(mode_name, "hardware") != 0) {
+				SNDERR("loaxatest: mode %s: use hardware or server", mode_name);
+				return -EINVAL;
+			}
+		} else if (strcmp(id, "prepared_delay") == 0) {
+			int value = snd_config_get_bool(node);
+
+			if (value < 0)
+				goto invalid;
+			card->prepared_delay = value;
 		} else if (strcmp(id, "append") == 0) {
 			int value = snd_config_get_bool(node);
 
@@ -1229,7 +1365,7 @@ static int parse_config(struct loaxatest *card, snd_config_t *conf)
 			card->append = value;
 		} else {
 			SNDERR("loaxatest: unknown field %s (known: tape rate channels format "
-			       "append fail speed)", id);
+			       "append fail speed mode prepared_delay)", id);
 			return -EINVAL;
 		}
 		continue;
@@ -1276,6 +1412,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loaxatest)
 	card->timer_fd = -1;
 	card->config_format = SND_PCM_FORMAT_UNKNOWN;
 	card->speed = 1;
+	card->prepared_delay = true;
 	card->speed_anchor_ns = clock_ns(CLOCK_MONOTONIC);
 	pthread_mutex_init(&card->lock, NULL);
 
@@ -1295,7 +1432,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(loaxatest)
 	card->io.version = SND_PCM_IOPLUG_VERSION;
 	card->io.name = "loaxa paced test card";
 	card->io.flags = SND_PCM_IOPLUG_FLAG_BOUNDARY_WA | SND_PCM_IOPLUG_FLAG_MONOTONIC;
-	card->io.mmap_rw = 1;
+	card->io.mmap_rw = card->server ? 0 : 1;
 	card->io.poll_fd = card->timer_fd;
 	card->io.poll_events = POLLIN;
 	card->io.callback = &loaxatest_callbacks;

@@ -4,8 +4,9 @@
 # BUILD_DIR. Plays generated tones through aplay and through card_harness.c
 # (compiled here into a temporary directory), then measures the tapes with
 # tapetool: content, frequency, length, position in wall-clock time, pacing,
-# underrun, rewind, drop, pause, poll, mmap, status/delay, unplug, SIGKILL,
-# format restriction. Prints each measured figure and ends with
+# underrun, rewind (taken back on the default card, not on the server-mode
+# card), drop, pause, poll, mmap, status/delay, unplug, SIGKILL, format
+# restriction. Prints each measured figure and ends with
 # "N passed, N failed"; exits non-zero if any check failed.
 set -euo pipefail
 
@@ -258,6 +259,31 @@ expect_near "500 Hz ends where the rewind cut it" "$(segment_value "$tape" 0 end
 expect_near "1500 Hz starts at the rewound position" "$(segment_value "$tape" 1 start_frame)" 14400 1 frames
 expect_near "1500 Hz frequency" "$(segment_value "$tape" 1 freq_hz)" 1500 15 Hz
 expect_near "1500 Hz length" "$(segment_value "$tape" 1 duration_ms)" 400 1 ms
+
+expect_near "the delay dropped by the 300 ms rewound" "$(value delay_drop_frames "$output")" 14400 48 frames
+
+echo "== server mode (loaxatest_server): the same rewind is accepted but not honoured"
+tape=$WORK/rewind-server.wav
+output=$(harness rewind "loaxatest_server:TAPE=$tape" || echo "harness=failed")
+echo "$output"
+expect_ran "rewind scenario ran: the rewind returned the 14400 frames asked" "$output"
+expect_near "the delay did not drop (frames played meanwhile only)" \
+	"$(value delay_drop_frames "$output")" 0 48 frames
+expect_equal "segments on the tape" "$(segment_count "$tape")" 2
+expect_near "500 Hz airs whole: all 600 ms written" "$(segment_value "$tape" 0 duration_ms)" 600 1 ms
+expect_near "1500 Hz starts after what was written before the rewind" \
+	"$(segment_value "$tape" 1 start_frame)" 28800 1 frames
+expect_near "1500 Hz length" "$(segment_value "$tape" 1 duration_ms)" 400 1 ms
+expect_equal "no underrun in server mode" "$(info_value "$tape" xruns)" 0
+
+echo "== server mode: 2 s of aplay, paced and whole"
+tape=$WORK/server-aplay.wav
+start_ns=$(now_ns)
+play "loaxatest_server:TAPE=$tape" "$WORK/tone2s.wav" || fail "aplay on the server card"
+server_ms=$(ms_between "$start_ns" "$(now_ns)")
+expect_near "server-mode segment length" "$(segment_value "$tape" 0 duration_ms)" 2000 1 ms
+expect_range "wall time of the 2 s aplay (paced)" "$server_ms" 1995 3000 ms
+expect_equal "server-mode xruns" "$(info_value "$tape" xruns)" 0
 
 echo "== drop after 200 ms of 500 ms written"
 tape=$WORK/drop.wav
