@@ -374,6 +374,9 @@ int playout_cue(struct playout *engine, const struct playout_cue *cue)
 	slot->starved_frames = 0;
 	slot->skip_frames = 0;
 	slot->skipped_frames = 0;
+	slot->late_start = 0;
+	slot->late_skip_frames = 0;
+	slot->late_frames = 0;
 	slot->xruns_at_start = 0;
 	atomic_store_explicit(&slot->state, SLOT_LOADING, memory_order_release);
 	pthread_mutex_unlock(&engine->control_lock);

@@ -52,6 +52,9 @@ struct slot {
 	int64_t starved_frames;
 	int64_t skip_frames;         /* to drop unplayed: the card was away */
 	int64_t skipped_frames;      /* dropped so far */
+	int late_start;              /* it started later than its instant */
+	int64_t late_skip_frames;    /* to drop at its start: on_clock_ns passed */
+	int64_t late_frames;         /* dropped so for that */
 	int64_t xruns_at_start;
 };
 

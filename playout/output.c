@@ -103,7 +103,7 @@ static void report_by(struct playout *engine, struct slot *slot, enum playout_ev
 		.kind = kind, .tag = slot->cue.tag, .realtime_ns = realtime_ns,
 		.holder_tag = holder ? holder->cue.tag : 0,
 		.frames = slot->frames_played, .starved_frames = slot->starved_frames,
-		.skipped_frames = slot->skipped_frames,
+		.skipped_frames = slot->skipped_frames, .late_frames = slot->late_frames,
 		.xruns = (int)(atomic_load(&engine->xruns) - slot->xruns_at_start),
 		.error = error,
 	};
@@ -161,8 +161,12 @@ static void fix_starts(struct playout *engine, const struct period_clock *clock,
 		}
 		if (start >= period_end)
 			continue;           /* not in this period; recompute next time */
-		if (start < clock->first_frame)
-			start = clock->first_frame;  /* late: as soon as possible */
+		if (start < clock->first_frame) {
+			/* late: as soon as possible, and off its second if by more
+			 * than 20 ms (it gives way to an item due at its own) */
+			slot->late_start = clock->first_frame - start > clock->rate / 50;
+			start = clock->first_frame;
+		}
 		slot->start_fixed = 1;
 		slot->start_frame = start;
 	}
@@ -178,6 +182,22 @@ static int is_due(struct slot *slot, int64_t frame)
 
 /* The item that should be on air at `frame`: the highest priority due;
  * on a tie the one already on air, then the earlier start. */
+/* Is it a timed item not yet on air, due at its own second? */
+static int on_its_second(const struct slot *slot)
+{
+	return slot->cue.start_realtime_ns && !slot->cue.displaced && !slot->started &&
+	       !slot->late_start;
+}
+
+/* Does `slot` airing off its own second (displaced, or started late) give
+ * the air to `other`, of equal priority, due at its own? */
+static int gives_way(const struct slot *slot, const struct slot *other)
+{
+	return (slot->cue.displaced || slot->late_start) && on_its_second(other);
+}
+
+/* At equal priority the item on air keeps the air, but one airing off its
+ * own second gives it to one due at its own; then the earlier start. */
 static struct slot *choose_top(struct playout *engine, struct slot *on_air, int64_t frame)
 {
 	struct slot *top = NULL;
@@ -185,11 +205,14 @@ static struct slot *choose_top(struct playout *engine, struct slot *on_air, int6
 		struct slot *slot = &engine->slots[i];
 		if (!is_due(slot, frame))
 			continue;
-		if (!top || slot->cue.priority > top->cue.priority ||
-		    (slot->cue.priority == top->cue.priority && slot != top &&
-		     (slot == on_air ||
-		      (top != on_air && slot->start_frame < top->start_frame))))
+		if (!top || slot->cue.priority > top->cue.priority) {
 			top = slot;
+		} else if (slot->cue.priority == top->cue.priority && slot != top) {
+			if (slot == on_air ? !gives_way(slot, top)
+			    : top == on_air ? gives_way(top, slot)
+			    : slot->start_frame < top->start_frame)
+				top = slot;
+		}
 	}
 	return top;
 }
@@ -205,7 +228,8 @@ static int64_t next_boundary(struct playout *engine, struct slot *top, int64_t f
 		if (atomic_load_explicit(&slot->state, memory_order_acquire) != SLOT_READY ||
 		    !slot->start_fixed || slot->start_frame <= frame)
 			continue;
-		if (top && slot->cue.priority <= top->cue.priority)
+		if (top && slot->cue.priority <= top->cue.priority &&
+		    !(slot->cue.priority == top->cue.priority && gives_way(top, slot)))
 			continue;
 		if (slot->start_frame < boundary)
 			boundary = slot->start_frame;
@@ -329,10 +353,17 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 			top->xruns_at_start = atomic_load(&engine->xruns);
 			atomic_store_explicit(&top->state, SLOT_PLAYING, memory_order_release);
 			top->started_ns = frame_time_ns(clock, frame);
+			if (top->cue.on_clock_ns && top->started_ns > top->cue.on_clock_ns)
+				top->late_skip_frames = ns_to_frames(top->started_ns - top->cue.on_clock_ns,
+								     clock->rate, 1);
+			top->late_frames = top->late_skip_frames;
 			report(engine, top, PLAYOUT_STARTED, top->started_ns, 0);
 		}
 		on_air = top;
 		atomic_store(&engine->on_air_tag, top->cue.tag);
+		if (top->late_skip_frames > 0)
+			top->late_skip_frames -= (int64_t)frame_ring_skip(&top->ring,
+									 (uint64_t)top->late_skip_frames);
 		if (top->skip_frames > 0) {
 			int64_t skipped = (int64_t)frame_ring_skip(&top->ring, (uint64_t)top->skip_frames);
 			top->skip_frames -= skipped;
@@ -375,7 +406,7 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 			}
 			if (!ended) {
 				memset(dest + got, 0, (size_t)(want - got) * sizeof(float));
-				if (top->skip_frames == 0)
+				if (top->skip_frames == 0 && top->late_skip_frames == 0)
 					top->starved_frames += want - got;
 				frame = boundary;
 				continue;

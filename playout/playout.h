@@ -49,6 +49,13 @@ struct playout_cue {
 	int priority;             /* higher preempts lower; equal ones wait their turn */
 	int live;                 /* a live input: may start with little buffered
 	                             (otherwise the engine decodes ahead first) */
+	int displaced;            /* it airs off its own second (delayed, resumed, joined):
+	                             an item of equal priority due at its own second takes
+	                             the air from it (as from one that starts late) */
+	int64_t on_clock_ns;      /* non-zero: the source's first frame belongs at this
+	                             instant on the clock (a rejoin); if the item starts
+	                             later (it followed one that ran long), what it is
+	                             late by is dropped so it airs at its place */
 	const struct playout_source_ops *ops;
 	void *source;
 };
@@ -77,6 +84,8 @@ struct playout_event {
 	int64_t starved_frames;   /* frames the source could not supply in time */
 	int64_t skipped_frames;   /* frames dropped so the item kept its place on the
 	                             clock while the device was lost */
+	int64_t late_frames;      /* STARTED: frames dropped at its start to keep it
+	                             on its clock (cue.on_clock_ns) */
 	int xruns;                /* device underruns while it played */
 	int error;                /* negative error for FAILED / DEVICE_ERROR */
 };

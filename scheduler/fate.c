@@ -139,6 +139,7 @@ void continue_item(struct station *station, const struct tt_airing *a, int64_t o
 	struct cue_request request = {
 		.airing = a, .offset_ns = offset_ns, .start_ns = after_tag ? 0 : start_ns,
 		.after_tag = after_tag, .continuation = 1, .clock_origin_ns = clock_origin_ns,
+		.on_clock_ns = clock_origin_ns ? clock_origin_ns + offset_ns : 0,
 		.note = clock_origin_ns ? text : note,
 	};
 	cue_media(station, &request);

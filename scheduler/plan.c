@@ -192,7 +192,11 @@ uint64_t cue_piece(struct station *station, const struct cue_request *r,
 		after = predecessor_tag(station, a);
 	struct playout_cue request = {
 		.tag = tag, .start_realtime_ns = r->start_ns, .priority = (int)a->priority,
-		.after_tag = after, .live = r->live, .ops = ops, .source = source,
+		.after_tag = after, .live = r->live, .on_clock_ns = r->on_clock_ns,
+		/* a timetable piece not at its own second: delayed, resumed, joined */
+		.displaced = !r->manual_id && (r->offset_ns || r->continuation ||
+					       (r->start_ns && r->start_ns != a->scheduled_ns)),
+		.ops = ops, .source = source,
 	};
 	memset(slot, 0, sizeof *slot);
 	slot->used = 1;

@@ -37,9 +37,15 @@ static void on_started(struct station *station, struct in_flight *f,
 	snprintf(run->title, sizeof run->title, "%s", f->airing.title);
 	snprintf(run->detail, sizeof run->detail, "%s", f->note);
 	snprintf(run->triggered_by, sizeof run->triggered_by, "%s", f->triggered_by);
+	if (event->late_frames) {
+		/* a rejoin that began later than planned kept to its clock */
+		f->offset_ns += event->late_frames * NS_PER_SECOND / station->rate;
+		append(run->detail, sizeof run->detail, "on its clock from %.3f s",
+		       (double)f->offset_ns / 1e9);
+	}
 	if (f->unlogged)
 		return;
-	writer_run_begin(station->writer, run);   /* run->id: its handle */
+	rows_begin(station, f->tag, run);   /* written once it aired; then run->id is set */
 	log_message(LOG_INFO, "on air: '%s' (event %" PRId64 " part %d), start error %+.3f ms",
 		    run->title, run->event_id, run->part,
 		    (double)(run->started_ns - f->start_ns) / 1e6);
@@ -86,8 +92,8 @@ static void on_ended(struct station *station, struct in_flight *f,
 		       (double)event->starved_frames);
 	if (f->unlogged) {
 		/* a chime or a gap */
-	} else if (run->id) {
-		writer_run_finish(station->writer, run);
+	} else if (f->started) {
+		rows_finish(station, f->tag, run);
 		log_message(LOG_INFO, "%s: '%s' after %.3f s", tt_run_status_name(run->status),
 			    run->title, (double)event->frames / station->rate);
 	} else if (event->kind != PLAYOUT_ABORTED) {
@@ -149,7 +155,7 @@ static void on_event(struct station *station, const struct playout_event *event)
 	if (event->kind == PLAYOUT_HELD) {
 		if (!f->dropped && !f->unlogged)
 			on_held(station, f, event);
-	} else if (!f->dropped || f->run.id) {
+	} else if (!f->dropped || f->started) {
 		on_ended(station, f, event);
 	}
 	if (f->manual_id)

@@ -70,6 +70,7 @@ struct cue_request {
 	int unlogged;
 	int live;
 	int64_t clock_origin_ns;
+	int64_t on_clock_ns;      /* rejoin: the instant offset_ns is the place for */
 	const char *note;
 	const char *triggered_by;
 };
@@ -115,6 +116,15 @@ struct fate {
 	const char *holder_name;  /* without a holder: what held it */
 };
 
+/* A row's begin or finish waiting for its instant to pass (rows.c). */
+struct pending_row {
+	int64_t due_ns;
+	uint64_t tag;             /* the piece's */
+	int finish;
+	struct tt_run run;
+};
+#define MAX_PENDING_ROWS 64
+
 struct station {
 	const struct sched_config *config;
 	struct tt *tt;
@@ -134,6 +144,8 @@ struct station {
 	int64_t started_ns;
 	int first_plan_done;
 	struct writer *writer;    /* every database write goes through it */
+	struct pending_row pending_rows[MAX_PENDING_ROWS]; /* ring, oldest first */
+	size_t pending_head, pending_count;
 	struct answers *answers;  /* recent request ids and their answers */
 	int as_run_unreadable;    /* the last "already logged?" check failed */
 	int database_unwritable;  /* the writer has been failing (noted once) */
@@ -191,6 +203,14 @@ int64_t rejoin_grace_ns(const struct station *station);
 int already_logged(struct station *station, const struct tt_airing *a);
 /* Notes (once per spell) that the writer cannot get its rows through. */
 void watch_database(struct station *station);
+
+/* rows.c: a piece's row is begun and finished once the instant passed */
+void rows_begin(struct station *station, uint64_t tag, const struct tt_run *run);
+void rows_finish(struct station *station, uint64_t tag, const struct tt_run *run);
+/* Writes what is due by now_ns (INT64_MAX: everything, at a clean stop). */
+void rows_flush(struct station *station, int64_t now_ns);
+/* When the oldest waiting row is due; 0 if none waits. */
+int64_t rows_next_due_ns(const struct station *station);
 
 /* runs.c */
 void drain_events(struct station *station);
