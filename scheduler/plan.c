@@ -322,7 +322,8 @@ static void restore_after_restart(struct station *station, const struct tt_airin
 			continue_item(station, a, join_at - origin, join_at, 0, origin,
 				      "the station restarted");
 	} else if (last->status == TT_RUN_PREEMPTED) {
-		if (now - a->scheduled_ns > rejoin_grace_ns(station)) {
+		if (now - a->scheduled_ns > rejoin_grace_ns(station) ||
+		    (a->resume == TT_REJOIN && join_at >= a->scheduled_ns + a->duration_ns)) {
 			log_row(station, a, TT_RUN_MISSED, "the station was not running when the rest "
 				"of it was to air");
 			goto done;
@@ -506,7 +507,14 @@ void plan(struct station *station)
 		struct playout_status device;
 		playout_get_status(station->playout, &device);
 		struct in_flight *f = find_in_flight(station, device.on_air_tag);
-		if (device.on_air_tag && f && f->run.id > 0)
-			writer_run_progress(station->writer, f->run.id, device.on_air_frames, now);
+		if (device.on_air_tag && f && f->run.id > 0) {
+			/* the engine counts what it handed to the card, a buffer
+			 * ahead: what has aired by now is no more than its time */
+			int64_t frames = device.on_air_frames;
+			int64_t aired = (now - f->run.started_ns) * station->rate / NS_PER_SECOND;
+			if (aired >= 0 && aired < frames)
+				frames = aired;
+			writer_run_progress(station->writer, f->run.id, frames, now);
+		}
 	}
 }

@@ -113,7 +113,9 @@ for i, policy in enumerate(["resume", "restart", "skip", "rejoin"]):
              ("the priority end", log(f"priority {policy}", "played").get("ended_ns"),
               cut_at and cut_at["start_realtime_ns"] + cut_at["duration_ms"] * 1e6)]
     if policy != "skip":
-        pairs.append(("the return", log(f"staircase {policy}", "resumed").get("started_ns"),
+        # restarted, the item airs whole again: that row says played
+        returned = "played" if policy == "restart" else "resumed"
+        pairs.append(("the return", log(f"staircase {policy}", returned).get("started_ns"),
                       later[0]["start_realtime_ns"] if later else None))
     for what, log_ns, tape_ns in pairs:
         good = bool(log_ns) and bool(tape_ns) and abs(log_ns - tape_ns) <= 20e6
