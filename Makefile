@@ -42,7 +42,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 PLUGIN = $(B)/libasound_module_pcm_loaxatest.so
 DEPS = $(LIB_OBJ:.o=.d) $(B)/cli/main.d
 
-.PHONY: all check unit e2e asan tsan check-asan deps install uninstall clean demo bench
+.PHONY: all check unit e2e asan tsan check-asan deps install uninstall clean demo bench soak
 
 all: $(B)/loaxa $(PLUGIN) $(B)/tapetool $(B)/testcard.conf $(TEST_BIN) $(BENCH_BIN)
 
@@ -113,6 +113,11 @@ deps:
 
 demo: all
 	scripts/demo $(B)
+
+# The long fault campaigns: 36 rounds of kill -9 and restart (make check
+# runs 6). About six minutes.
+soak: all
+	ROUNDS=36 tests/e2e/test_kill.sh $(B)
 
 # Benchmarks print figures against a baseline measured in the same run. The
 # station benchmark plays ten minutes of programme in real time, twice.

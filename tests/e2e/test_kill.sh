@@ -70,24 +70,15 @@ sqlite3 -json "$DB" "SELECT id, event_id, title, status, scheduled_ns, started_n
 sqlite3 -header "$DB" "SELECT id, title, status, (started_ns - scheduled_ns) / 1e6 AS late_ms,
 	frames_played, detail FROM as_run ORDER BY id"
 
-python3 - "$WORK/segments.json" "$WORK/rows.json" "$WORK/kills" "$base" <<'PYTHON' >"$WORK/verdicts"
+python3 - "$WORK/segments.json" "$WORK/rows.json" "$WORK/kills" "$base" "$ROOT/tests/e2e" <<'PYTHON' >"$WORK/verdicts"
 import json, sys
+sys.path.insert(0, sys.argv.pop())
 segments = json.load(open(sys.argv[1]))
 rows = json.load(open(sys.argv[2]))
 kills = {int(r): (int(k), int(s)) for r, k, s in (line.split() for line in open(sys.argv[3]))}
 base = int(sys.argv[4])
-S = 1e9
+from tape import S, end_ns, step_of, verdict
 STEP = 0.25 * S
-step = [400 * 1.1 ** k for k in range(12)]
-def step_of(hz):
-    for k, f in enumerate(step):
-        if abs(hz - f) <= f * 0.02:
-            return k
-    return None
-def end_ns(s):
-    return s["start_realtime_ns"] + s["duration_ms"] * 1e6
-def verdict(ok, text):
-    print(f"{'PASS' if ok else 'FAIL'} {text}")
 UP_AFTER = 2.0 * S     # a restarted station is on air again within this
 worst_rejoin_ms = 0.0
 for r, (kill_at, restart_at) in sorted(kills.items()):

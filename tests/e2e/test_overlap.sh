@@ -94,22 +94,13 @@ sqlite3 -json "$DB" "SELECT id, event_id, title, status, scheduled_ns, started_n
 	FROM as_run ORDER BY id" >"$WORK/rows.json"
 cat "$WORK/rows.txt"
 
-python3 - "$WORK/segments.json" "$WORK/rows.json" "$base" "$replace_at" <<'PYTHON' >"$WORK/verdicts"
+python3 - "$WORK/segments.json" "$WORK/rows.json" "$base" "$replace_at" "$ROOT/tests/e2e" <<'PYTHON' >"$WORK/verdicts"
 import json, sys
+sys.path.insert(0, sys.argv.pop())
 segments = json.load(open(sys.argv[1]))
 rows = json.load(open(sys.argv[2]))
 base, replace_at = int(sys.argv[3]), int(sys.argv[4])
-S = 1e9
-step = [400 * 1.1 ** k for k in range(12)]
-def step_of(hz):
-    for k, f in enumerate(step):
-        if abs(hz - f) <= f * 0.02:
-            return k
-    return None
-def verdict(ok, text):
-    print(f"{'PASS' if ok else 'FAIL'} {text}")
-def end_ns(s):
-    return s["start_realtime_ns"] + s["duration_ms"] * 1e6
+from tape import S, end_ns, step_of, verdict
 worst_log_ms = 0.0
 def agree(row, first, last, what):
     """The row's start and length against the tape's, within 20 ms."""
