@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "playout/clock.h"
 #include "scheduler/log.h"
 #include "scheduler/station.h"
 
@@ -261,7 +262,7 @@ void decide_fate(struct station *station, const struct fate *fate)
 
 void fate_after_stop(struct station *station, const uint64_t *stopped_tags, int count)
 {
-	int64_t now = station_now_ns();
+	int64_t now = station_clock_ns();
 	int64_t resume_at = now + 100 * NS_PER_MS;
 	for (int i = 0; i < MAX_SHIFTS; i++) {
 		struct occurrence_shift *shift = &station->shifts[i];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "media/media.h"
+#include "playout/clock.h"
 #include "scheduler/answers.h"
 #include "scheduler/control.h"
 #include "scheduler/log.h"
@@ -128,7 +129,7 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 		return error_response("too many manual broadcasts at once; 'loaxa stop' ends them");
 	}
 	struct manual *before = queue_tail(station, b->priority);
-	int64_t now = station_now_ns();
+	int64_t now = station_clock_ns();
 	int64_t begin = before && before->expected_end_ns > now ? before->expected_end_ns : now;
 	memset(m, 0, sizeof *m);
 	m->used = 1;
@@ -325,7 +326,7 @@ static cJSON *status(struct station *station)
 {
 	struct playout_status device;
 	playout_get_status(station->playout, &device);
-	int64_t now = station_now_ns();
+	int64_t now = station_clock_ns();
 	cJSON *response = cJSON_CreateObject();
 	cJSON_AddBoolToObject(response, "ok", 1);
 	add_local_time(response, "now", now);

@@ -20,11 +20,6 @@
 #define STARTUP_LOOKBACK_NS (7 * 24 * 3600 * NS_PER_SECOND)
 #define DAY_NS (24 * 3600 * NS_PER_SECOND)
 
-int64_t station_now_ns(void)
-{
-	return station_clock_ns();
-}
-
 void format_local_time(int64_t instant_ns, char *out, size_t size)
 {
 	time_t seconds = (time_t)(instant_ns / NS_PER_SECOND);
@@ -202,7 +197,7 @@ uint64_t cue_piece(struct station *station, const struct cue_request *r,
 	slot->used = 1;
 	slot->tag = tag;
 	slot->airing = *a;
-	slot->start_ns = r->start_ns ? r->start_ns : station_now_ns();
+	slot->start_ns = r->start_ns ? r->start_ns : station_clock_ns();
 	slot->offset_ns = r->offset_ns;
 	slot->continuation = r->continuation;
 	slot->manual_id = r->manual_id;
@@ -439,7 +434,7 @@ static void rejudge_overtaken(struct station *station, int64_t now)
 
 void plan(struct station *station)
 {
-	int64_t now = station_now_ns();
+	int64_t now = station_clock_ns();
 	/* cued at least a second beyond the device's buffer, or its instant
 	 * would already be written (as silence) when it arrives */
 	int64_t cue_ahead = config_ms(station->config->cue_ahead_ms, 8000);

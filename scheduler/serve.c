@@ -148,7 +148,7 @@ int sched_serve(struct sched_config *config)
 		    device.channels, device.period_frames, device.buffer_frames,
 		    device.realtime ? "at real-time priority" : "at normal priority (no real-time permission)", device.rewinds ? "rewinds honoured" : "rewinds not honoured: urgent items wait for what the device holds");
 
-	station.started_ns = station_now_ns();
+	station.started_ns = station_clock_ns();
 	if (control_open(&station.control, config->control_socket, handle_request, &station,
 			 error, sizeof error) < 0) {
 		log_message(LOG_ERROR, "%s", error);
@@ -164,7 +164,7 @@ int sched_serve(struct sched_config *config)
 			data_version = version;
 		}
 		station_clock_refresh();
-		rows_flush(&station, station_now_ns());
+		rows_flush(&station, station_clock_ns());
 		plan(&station);
 		watch_database(&station);
 		struct pollfd fds[2 + 1 + CONTROL_MAX_CLIENTS] = {
@@ -174,10 +174,10 @@ int sched_serve(struct sched_config *config)
 		int control_count = control_poll_fds(station.control, fds + 2, 1 + CONTROL_MAX_CLIENTS);
 		/* wake at each whole second, so edits are seen within one (on a
 		 * test clock running fast, that second is shorter) */
-		int64_t to_second_ns = NS_PER_SECOND - station_now_ns() % NS_PER_SECOND;
+		int64_t to_second_ns = NS_PER_SECOND - station_clock_ns() % NS_PER_SECOND;
 		int64_t row_due_ns = rows_next_due_ns(&station);
-		if (row_due_ns && row_due_ns - station_now_ns() < to_second_ns)
-			to_second_ns = row_due_ns > station_now_ns() ? row_due_ns - station_now_ns() : 0;
+		if (row_due_ns && row_due_ns - station_clock_ns() < to_second_ns)
+			to_second_ns = row_due_ns > station_clock_ns() ? row_due_ns - station_clock_ns() : 0;
 		int timeout_ms = (int)(station_clock_real_ns(to_second_ns) / NS_PER_MS) + 1;
 		if (poll(fds, (nfds_t)(2 + control_count), timeout_ms) < 0 && errno != EINTR) {
 			log_message(LOG_ERROR, "poll: %s", strerror(errno));
@@ -213,7 +213,7 @@ done:
 	/* the engine drained the card: what it reported has aired */
 	rows_flush(&station, INT64_MAX);
 	if (station.writer && station.started_ns)
-		writer_state_set(station.writer, "last_alive_ns", station_now_ns());
+		writer_state_set(station.writer, "last_alive_ns", station_clock_ns());
 	writer_close(station.writer, DRAIN_MS);
 	answers_free(station.answers);
 	if (signal_fd >= 0)

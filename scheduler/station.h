@@ -151,8 +151,6 @@ struct station {
 	int database_unwritable;  /* the writer has been failing (noted once) */
 };
 
-/* The station clock (playout/clock.h), in ns since the epoch. */
-int64_t station_now_ns(void);
 void format_local_time(int64_t instant_ns, char *out, size_t size);
 
 /* plan.c */
