@@ -290,8 +290,9 @@ static void release_held(struct playout *engine, const struct slot *top,
 {
 	for (int i = 0; i < ENGINE_SLOTS; i++) {
 		struct slot *slot = &engine->slots[i];
-		if (slot == top || slot->started || slot->cue.start_realtime_ns == 0 ||
-		    !is_due(slot, frame))
+		/* the state first: a free slot's fields are the control thread's */
+		if (slot == top || !is_due(slot, frame) || slot->started ||
+		    slot->cue.start_realtime_ns == 0)
 			continue;
 		report_by(engine, slot, PLAYOUT_HELD, frame_time_ns(clock, slot->start_frame), 0, top);
 		release(engine, slot);
