@@ -30,7 +30,6 @@
 #include "scheduler/log.h"
 #include "scheduler/station.h"
 
-#define DAY_NS (24 * 3600 * NS_PER_SECOND)
 
 int64_t late_grace_ns(const struct station *station)
 {

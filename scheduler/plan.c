@@ -18,7 +18,6 @@
 #define PROGRESS_NS (900 * NS_PER_MS)   /* at each wake, once a second */
 #define NOT_RUNNING "the station was not running at its time"
 #define STARTUP_LOOKBACK_NS (7 * 24 * 3600 * NS_PER_SECOND)
-#define DAY_NS (24 * 3600 * NS_PER_SECOND)
 
 void format_local_time(int64_t instant_ns, char *out, size_t size)
 {
