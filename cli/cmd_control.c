@@ -216,6 +216,12 @@ static void print_status(const cJSON *reply)
 		printf("database: ");
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(database, "writable")))
 			printf("writable");
+		else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(database, "lost")))
+			printf("LOST (%s, %.0f s ago); the air goes on, the rows wait in %s until a "
+			       "database is restored%s%s", text_of(database, "lost_how"),
+			       number_of(database, "unwritable_s"), text_of(database, "waiting_in"),
+			       *text_of(database, "lost_copy") ? "; a copy of it: " : "",
+			       text_of(database, "lost_copy"));
 		else
 			printf("UNWRITABLE for %.0f s (%s); the air goes on, the rows wait",
 			       number_of(database, "unwritable_s"), text_of(database, "last_error"));

@@ -32,11 +32,46 @@ int already_logged(struct station *station, const struct tt_airing *a)
 	return 0;
 }
 
+/* A database is at the path again after a loss: the loop reads from it
+ * (a new connection first, so a file that will not open leaves the old one
+ * in use), then the writer writes the waiting rows to it. */
+static void reopen_database(struct station *station)
+{
+	const char *path = station->config->db_path;
+	/* the old connection first: a file restored in place is the same inode,
+	 * whose locks and shared memory SQLite shares between the connections
+	 * of one process */
+	tt_close_quietly(station->tt);
+	station->tt = NULL;
+	if (tt_open(&station->tt, path, TT_OPEN_EXISTING) < 0) {
+		/* the handle stays, failing every read, until the file changes */
+		log_message(LOG_ERROR, "the file at %s cannot be opened as the station's database (%s); "
+			    "the station goes on with what it has cued, and the rows keep waiting",
+			    path, tt_error(station->tt));
+		note_error(station, "the file at %s cannot be opened as the station's database: %s",
+			   path, tt_error(station->tt));
+		writer_refused(station->writer);
+		return;
+	}
+	tt_set_busy_timeout(station->tt, READ_BUSY_MS);
+	station->as_run_unreadable = 0;
+	writer_reopened(station->writer);
+	log_message(LOG_INFO, "the station reads its timetable from the database at %s again", path);
+}
+
 void watch_database(struct station *station)
 {
 	struct writer_health health;
 	writer_health(station->writer, &health);
-	if (!health.writable && !station->database_unwritable)
+	if (health.lost && !station->database_lost)
+		note_error(station, "the database was %s; the as-run rows wait in %s; restore a backup%s%s "
+			   "to %s", health.lost_how, health.waiting_path,
+			   health.lost_copy[0] ? " or the copy " : "", health.lost_copy,
+			   station->config->db_path);
+	station->database_lost = health.lost;
+	if (health.back)
+		reopen_database(station);
+	if (!health.writable && !health.lost && !station->database_unwritable)
 		note_error(station, "the database could not be written for %.0f s (%s); %" PRId64
 			   " row(s) wait", health.unwritable_s, health.last_error, health.pending_rows);
 	station->database_unwritable = !health.writable;

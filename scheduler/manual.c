@@ -381,10 +381,21 @@ static cJSON *status(struct station *station)
 	cJSON_AddNumberToObject(database, "dropped", (double)health.dropped);
 	cJSON_AddNumberToObject(database, "spilled", (double)health.spilled);
 	cJSON_AddStringToObject(database, "last_error", health.last_error);
-	char unwritable[512];
-	snprintf(unwritable, sizeof unwritable, "the database has been unwritable for %.0f s (%s); "
-		 "%" PRId64 " row(s) wait to be written", health.unwritable_s, health.last_error,
-		 health.pending_rows);
+	cJSON_AddBoolToObject(database, "lost", health.lost);
+	cJSON_AddStringToObject(database, "lost_how", health.lost_how);
+	cJSON_AddStringToObject(database, "lost_copy", health.lost_copy);
+	cJSON_AddStringToObject(database, "waiting_in", health.lost ? health.waiting_path : "");
+	char unwritable[9000];
+	if (health.lost)
+		snprintf(unwritable, sizeof unwritable, "the database was %s %.0f s ago; %" PRId64
+			 " row(s) wait in memory and in %s; restore a backup%s%s to %s", health.lost_how,
+			 health.unwritable_s, health.pending_rows, health.waiting_path,
+			 health.lost_copy[0] ? " or the copy " : "", health.lost_copy,
+			 station->config->db_path);
+	else
+		snprintf(unwritable, sizeof unwritable, "the database has been unwritable for %.0f s "
+			 "(%s); %" PRId64 " row(s) wait to be written", health.unwritable_s,
+			 health.last_error, health.pending_rows);
 	cJSON_AddStringToObject(response, "last_error",
 				health.writable ? station->last_error : unwritable);
 	return response;

@@ -454,9 +454,15 @@ void plan(struct station *station)
 	size_t count = 0;
 	/* an item that began before `from` may still be on air: look back a day */
 	if (tt_airings_between(station->tt, from - DAY_NS, horizon, &airings, &count) < 0) {
-		log_message(LOG_ERROR, "cannot read the timetable: %s", tt_error(station->tt));
+		if (!station->timetable_unreadable)
+			log_message(LOG_ERROR, "cannot read the timetable (%s); what is cued stays cued, "
+				    "and the station reads it again each second", tt_error(station->tt));
+		station->timetable_unreadable = 1;
 		return;
 	}
+	if (station->timetable_unreadable)
+		log_message(LOG_INFO, "the timetable can be read again");
+	station->timetable_unreadable = 0;
 	for (int i = 0; i < MAX_IN_FLIGHT; i++)
 		station->in_flight[i].seen = 0;
 	for (size_t i = 0; i < count; i++)

@@ -51,8 +51,6 @@
 #define STALE_WAIT_MS 2000     /* at start, for the crash's rows to be closed */
 #define DRAIN_MS 10000         /* at stop, for a busy database to take the last rows
                                   (then they are kept in the spill file) */
-#define READ_BUSY_MS 250       /* the loop only reads: WAL readers wait for no writer,
-                                  and no rarer lock may hold the air for long */
 
 void sched_block_signals(void)
 {

@@ -18,6 +18,8 @@
 #include "schedules/timetable.h"
 
 #define NS_PER_SECOND 1000000000LL
+#define READ_BUSY_MS 250       /* the loop only reads: WAL readers wait for no writer,
+                                  and no rarer lock may hold the air for long */
 #define NS_PER_MS 1000000LL
 #define DAY_NS (24 * 3600 * NS_PER_SECOND)
 #define MAX_IN_FLIGHT 32
@@ -149,7 +151,9 @@ struct station {
 	size_t pending_head, pending_count;
 	struct answers *answers;  /* recent request ids and their answers */
 	int as_run_unreadable;    /* the last "already logged?" check failed */
+	int timetable_unreadable; /* the last read of the timetable failed (logged once) */
 	int database_unwritable;  /* the writer has been failing (noted once) */
+	int database_lost;        /* the database file was deleted, replaced or damaged */
 };
 
 void format_local_time(int64_t instant_ns, char *out, size_t size);

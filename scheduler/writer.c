@@ -32,6 +32,24 @@
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
 #define NS_PER_MS 1000000LL
+#define WATCH_MS 1000           /* the database file is looked at this often at least */
+#define RESERVE_BYTES (1 << 20) /* set aside beside the database for a stop on a full disk */
+
+/* What became of the database file the writer opened. */
+enum loss { DB_PRESENT, DB_DELETED, DB_REPLACED, DB_DAMAGED };
+
+static const char *const loss_words[] = {
+	[DB_PRESENT] = "present",
+	[DB_DELETED] = "deleted",
+	[DB_REPLACED] = "replaced by another file",
+	[DB_DAMAGED] = "no longer an SQLite database (its header is damaged)",
+};
+
+struct file_id {
+	int known;
+	dev_t dev;
+	ino_t ino;
+};
 
 enum item_kind {
 	ITEM_BEGIN, ITEM_FINISH, ITEM_PROGRESS, ITEM_STATE, ITEM_CLOSE_STALE,
@@ -57,9 +75,19 @@ struct open_row {
 struct writer {
 	pthread_t thread;
 	int thread_started;
-	struct tt *tt;                      /* writer thread */
-	char spill_path[4200];              /* set at open */
+	struct tt *tt;                      /* writer thread; NULL while the database is lost */
+	char db_path[4096];                 /* set at open */
+	char spill_path[4200];
 	char replay_path[4220];
+	char waiting_path[4200];            /* rows waiting while the database is lost */
+	char reserve_path[4200];
+	struct file_id db_id;               /* writer thread: the file tt opened */
+	struct file_id stale_wal, stale_shm; /* writer thread: the lost database's */
+	struct file_id refused;             /* writer thread: a file at the path that did not open */
+	int64_t refused_mtime;
+	struct file_id candidate;           /* writer thread: a file seen at the path, lost */
+	int64_t candidate_mtime, candidate_size;
+	uint64_t snapshot_version;          /* writer thread: the queue's version in waiting_path */
 	int batch_replayed;                 /* writer thread */
 	struct open_row open_rows[OPEN_ROWS];   /* writer thread; written under lock */
 	struct open_row batch_rows[BATCH_ITEMS]; /* writer thread: mapped in this batch */
@@ -79,6 +107,11 @@ struct writer {
 	int64_t dropped, written, spilled;
 	int spill_waiting;        /* rows kept in the spill file since its replay */
 	char last_error[256];
+	enum loss loss;           /* written by the writer thread */
+	int back;                 /* lost, and a database file is at the path again */
+	int reopen;               /* the serving thread has reopened: the writer may too */
+	char lost_copy[4300];     /* where the lost database was copied, "" if not */
+	uint64_t version;         /* changes with every change to the queue */
 };
 
 static int64_t monotonic_ns(void)
@@ -175,6 +208,7 @@ static struct item *append(struct writer *w, enum item_kind kind, const char *wh
 	struct item *item = at(w, w->count++);
 	memset(item, 0, sizeof *item);
 	item->kind = kind;
+	w->version++;
 	pthread_cond_signal(&w->wake);
 	return item;
 }
@@ -210,6 +244,7 @@ int writer_run_finish(struct writer *w, const struct tt_run *run)
 	}
 	if (begin) {
 		begin->run = *run;   /* one INSERT of the finished row */
+		w->version++;
 	} else {
 		int kept;
 		struct item *item = append(w, ITEM_FINISH, "the end of an as-run row", run, &kept);
@@ -300,7 +335,12 @@ void writer_health(struct writer *w, struct writer_health *out)
 		out->pending_rows += !at(w, i)->dead;
 	if (w->failing_since_ns)
 		out->unwritable_s = (double)(monotonic_ns() - w->failing_since_ns) / 1e9;
-	out->writable = out->unwritable_s < WRITER_UNWRITABLE_S;
+	out->writable = out->unwritable_s < WRITER_UNWRITABLE_S && w->loss == DB_PRESENT;
+	out->lost = w->loss != DB_PRESENT;
+	out->back = w->back;
+	snprintf(out->lost_how, sizeof out->lost_how, "%s", w->loss ? loss_words[w->loss] : "");
+	snprintf(out->lost_copy, sizeof out->lost_copy, "%s", w->lost_copy);
+	snprintf(out->waiting_path, sizeof out->waiting_path, "%s", w->waiting_path);
 	out->dropped = w->dropped;
 	out->written = w->written;
 	out->spilled = w->spilled;
@@ -404,8 +444,9 @@ static int write_item(struct writer *w, struct item *item, int *batch_rows, int 
 			rc = tt_run_finish(w->tt, &run);
 			w->batch_finished[(*batch_finished)++] = item->handle;
 		} else {
-			/* its begin was dropped or refused: the whole row, once */
-			rc = tt_run_begin(w->tt, &run);
+			/* its begin was dropped or refused, or went to a database
+			 * since lost: the whole row, once */
+			rc = tt_run_store(w->tt, &run);
 		}
 		break;
 	case ITEM_PROGRESS:
@@ -505,22 +546,326 @@ static void wait_until(struct writer *w, int64_t deadline_ns)
 	pthread_cond_timedwait(&w->wake, &w->lock, &until);
 }
 
+/* ---- the database file: lost, and back ---- */
+
+static struct file_id identify(const char *path)
+{
+	struct stat info;
+	if (stat(path, &info) != 0)
+		return (struct file_id){ 0 };
+	return (struct file_id){ .known = 1, .dev = info.st_dev, .ino = info.st_ino };
+}
+
+static int same_file(struct file_id a, struct file_id b)
+{
+	return a.known && b.known && a.dev == b.dev && a.ino == b.ino;
+}
+
+/* 1 if path begins as an SQLite database does. Only for a file no
+ * connection of this process has open: closing the descriptor would drop
+ * the locks SQLite holds on it. */
+static int has_database_header(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";   /* and its NUL */
+	char header[16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT && errno != EIO;   /* unreadable to us: not judged */
+	ssize_t got = read(fd, header, sizeof header);
+	close(fd);
+	return got == (ssize_t)sizeof header && memcmp(header, magic, sizeof magic) == 0;
+}
+
+static enum loss examine(const struct writer *w)
+{
+	struct file_id now = identify(w->db_path);
+	if (!now.known)
+		return errno == ENOENT ? DB_DELETED : DB_PRESENT;
+	if (!same_file(now, w->db_id))
+		return DB_REPLACED;
+	return tt_file_begins_as_database(w->tt) ? DB_PRESENT : DB_DAMAGED;
+}
+
+/* Under lock: the rows to keep in a file, each as its own whole row (with
+ * its rowid where the writer knows one): a row still playing, a finished
+ * one; a begin whose finish is queued after it is carried by the finish.
+ * malloc'd; *count set. */
+static struct tt_run *rows_to_keep(struct writer *w, size_t *count)
+{
+	struct tt_run *rows = malloc((w->count ? w->count : 1) * sizeof *rows);
+	*count = 0;
+	for (size_t i = 0; rows && i < w->count; i++) {
+		struct item *item = at(w, i);
+		if (item->dead || (item->kind != ITEM_BEGIN && item->kind != ITEM_FINISH))
+			continue;
+		int finished_later = 0;
+		for (size_t k = i + 1; k < w->count && item->kind == ITEM_BEGIN; k++)
+			finished_later |= at(w, k)->kind == ITEM_FINISH && at(w, k)->handle == item->handle;
+		if (finished_later)
+			continue;
+		rows[*count] = item->run;
+		rows[*count].id = item->kind == ITEM_FINISH ? open_rowid(w, item->handle) : 0;
+		(*count)++;
+	}
+	return rows;
+}
+
+/* Writes rows to path as SQL (whole, through a temporary file renamed over
+ * it). 0 or -errno. */
+static int write_rows(const char *path, const struct tt_run *rows, size_t count)
+{
+	char temporary[4300];
+	snprintf(temporary, sizeof temporary, "%s.new", path);
+	FILE *file = fopen(temporary, "we");
+	if (!file)
+		return -errno;
+	int rc = 0;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		char *sql = tt_run_sql(&rows[i]);
+		if (!sql || fputs(sql, file) == EOF)
+			rc = sql ? -errno : -ENOMEM;
+		free(sql);
+	}
+	if (fflush(file) != 0 || fsync(fileno(file)) != 0)
+		rc = rc ? rc : -errno;
+	if (fclose(file) != 0)
+		rc = rc ? rc : -errno;
+	if (rc == 0 && rename(temporary, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(temporary);
+	return rc;
+}
+
+/* While the database is lost: the rows waiting are also in waiting_path,
+ * brought up to date when the queue changes, so a crash before the
+ * database is back loses none (the next start writes them first). */
+static void keep_waiting_rows(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	uint64_t version = w->version;
+	size_t count = 0;
+	struct tt_run *rows = version != w->snapshot_version ? rows_to_keep(w, &count) : NULL;
+	pthread_mutex_unlock(&w->lock);
+	if (!rows)
+		return;
+	int rc = write_rows(w->waiting_path, rows, count);
+	free(rows);
+	if (rc == 0)
+		w->snapshot_version = version;
+	else if (w->snapshot_version != (uint64_t)-1)
+		log_message(LOG_ERROR, "cannot keep the waiting as-run rows in %s (%s); they wait in "
+			    "memory only", w->waiting_path, strerror(-rc));
+	if (rc != 0)
+		w->snapshot_version = (uint64_t)-1;   /* said once; tried again each second */
+}
+
+static void timestamp(char *out, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm local;
+	localtime_r(&now, &local);
+	strftime(out, size, "%Y%m%d-%H%M%S", &local);
+}
+
+/* The database file is gone, replaced or damaged: the writer stops writing
+ * to it (what it wrote would be lost with it), keeps every row, copies what
+ * the connection still reads of a deleted or replaced file beside it, and
+ * closes. The serving thread sees it in writer_health. */
+static void lose(struct writer *w, enum loss loss)
+{
+	char when[32], copy[4300] = "";
+	timestamp(when, sizeof when);
+	if (loss != DB_DAMAGED) {
+		snprintf(copy, sizeof copy, "%s.lost-%s", w->db_path, when);
+		if (tt_backup(w->tt, copy) < 0) {
+			log_message(LOG_ERROR, "%s", tt_error(w->tt));
+			copy[0] = '\0';
+		}
+	}
+	char wal[4200], shm[4200];
+	snprintf(wal, sizeof wal, "%s-wal", w->db_path);
+	snprintf(shm, sizeof shm, "%s-shm", w->db_path);
+	w->stale_wal = identify(wal);   /* the lost file's: set aside before a new one opens */
+	w->stale_shm = identify(shm);
+	tt_close_quietly(w->tt);
+	w->tt = NULL;
+	w->refused = (struct file_id){ 0 };
+	w->candidate = (struct file_id){ 0 };
+	pthread_mutex_lock(&w->lock);
+	w->loss = loss;
+	if (!w->failing_since_ns)
+		w->failing_since_ns = monotonic_ns();
+	w->back = 0;
+	w->reopen = 0;
+	snprintf(w->lost_copy, sizeof w->lost_copy, "%s", copy);
+	memset(w->open_rows, 0, sizeof w->open_rows);   /* rowids of the lost file */
+	size_t waiting = 0;
+	for (size_t i = 0; i < w->count; i++)
+		waiting += !at(w, i)->dead;
+	snprintf(w->last_error, sizeof w->last_error, "the database %s was %s", w->db_path,
+		 loss_words[loss]);
+	w->snapshot_version = w->version - 1;
+	pthread_mutex_unlock(&w->lock);
+	log_message(LOG_ERROR, "the database %s was %s; the air goes on, and %zu waiting write(s) "
+		    "and every new as-run row are kept in memory and in %s until a database is back "
+		    "at %s (restore a backup%s%s there)", w->db_path, loss_words[loss], waiting,
+		    w->waiting_path, w->db_path, copy[0] ? ", or the copy kept at " : "", copy);
+}
+
+/* A lost file's -wal or -shm still at the path would be read as the new
+ * database's: renamed aside (beside the copy) before it opens. */
+static void set_aside(const char *suffix, struct file_id stale, const char *db_path)
+{
+	char path[4200], aside[4300], when[32];
+	snprintf(path, sizeof path, "%s%s", db_path, suffix);
+	if (!same_file(identify(path), stale))
+		return;
+	timestamp(when, sizeof when);
+	snprintf(aside, sizeof aside, "%s.lost-%s%s", db_path, when, suffix);
+	if (rename(path, aside) == 0)
+		log_message(LOG_WARNING, "the lost database's %s is set aside as %s", path, aside);
+	else
+		log_message(LOG_ERROR, "cannot set the lost database's %s aside: %s", path, strerror(errno));
+}
+
+/* Lost: is a database at the path again (a file beginning as one, not the
+ * one that failed to open)? Then the serving thread reopens first, and the
+ * writer after it (writer_reopened). */
+static void look_for_database(struct writer *w)
+{
+	struct stat info;
+	if (stat(w->db_path, &info) != 0)
+		return;
+	struct file_id candidate = identify(w->db_path);
+	int64_t mtime = (int64_t)info.st_mtim.tv_sec * 1000000000LL + info.st_mtim.tv_nsec;
+	if (same_file(candidate, w->refused) && mtime == w->refused_mtime)
+		return;
+	/* a file still being copied into place is not opened: it must look the
+	 * same a second later */
+	int settled = same_file(candidate, w->candidate) && mtime == w->candidate_mtime &&
+		      (int64_t)info.st_size == w->candidate_size;
+	w->candidate = candidate;
+	w->candidate_mtime = mtime;
+	w->candidate_size = (int64_t)info.st_size;
+	if (!settled || !has_database_header(w->db_path))
+		return;
+	set_aside("-wal", w->stale_wal, w->db_path);
+	set_aside("-shm", w->stale_shm, w->db_path);
+	w->refused = candidate;   /* until it opens */
+	w->refused_mtime = mtime;
+	pthread_mutex_lock(&w->lock);
+	w->back = 1;
+	pthread_mutex_unlock(&w->lock);
+	log_message(LOG_WARNING, "a database is at %s again; opening it", w->db_path);
+}
+
+static void reopen(struct writer *w)
+{
+	struct tt *tt = NULL;
+	if (tt_open(&tt, w->db_path, TT_OPEN_EXISTING) < 0) {
+		log_message(LOG_ERROR, "the file at %s cannot be the station's database (%s); the rows "
+			    "keep waiting", w->db_path, tt_error(tt));
+		tt_close(tt);
+		pthread_mutex_lock(&w->lock);
+		w->back = 0;
+		w->reopen = 0;
+		pthread_mutex_unlock(&w->lock);
+		return;
+	}
+	tt_set_busy_timeout(tt, BUSY_TIMEOUT_MS);
+	w->tt = tt;
+	w->db_id = identify(w->db_path);
+	pthread_mutex_lock(&w->lock);
+	size_t waiting = 0;
+	for (size_t i = 0; i < w->count; i++)
+		waiting += !at(w, i)->dead;
+	w->loss = DB_PRESENT;
+	w->back = 0;
+	w->reopen = 0;
+	w->last_error[0] = '\0';
+	w->failing_since_ns = 0;
+	pthread_mutex_unlock(&w->lock);
+	log_message(LOG_WARNING, "the database at %s is back; the %zu waiting write(s) are written "
+		    "to it now", w->db_path, waiting);
+}
+
+/* The writer thread, at least once a second: is the file still the one it
+ * opened; lost, is one back. */
+static void watch(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	enum loss loss = w->loss;
+	int back = w->back, may_reopen = w->reopen;
+	pthread_mutex_unlock(&w->lock);
+	if (loss == DB_PRESENT) {
+		loss = examine(w);
+		if (loss != DB_PRESENT)
+			lose(w, loss);
+		return;
+	}
+	if (may_reopen)
+		reopen(w);
+	else if (!back)
+		look_for_database(w);
+	if (w->tt == NULL)
+		keep_waiting_rows(w);
+}
+
+/* A stop on a full disk: the space set aside at the start is given back,
+ * for one more try. 1 if there was any. */
+static int release_reserve(struct writer *w)
+{
+	if (unlink(w->reserve_path) != 0)
+		return 0;
+	log_message(LOG_WARNING, "stopping with the database unwritable (%s): the %d KiB set aside in "
+		    "%s is freed for the waiting rows", w->last_error, RESERVE_BYTES / 1024,
+		    w->reserve_path);
+	return 1;
+}
+
+static void make_reserve(struct writer *w)
+{
+	int fd = open(w->reserve_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	int rc = fd < 0 ? errno : posix_fallocate(fd, 0, RESERVE_BYTES);
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0) {
+		unlink(w->reserve_path);
+		log_message(LOG_WARNING, "cannot set %d KiB aside in %s (%s): a stop on a full disk "
+			    "may have to leave rows in memory", RESERVE_BYTES / 1024, w->reserve_path,
+			    strerror(rc));
+	}
+}
+
 static void *writer_thread(void *user)
 {
 	struct writer *w = user;
 	int backoff_ms = BACKOFF_MIN_MS;
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (!w->stopping && w->count == 0)
-			pthread_cond_wait(&w->wake, &w->lock);
-		if (w->count == 0)
+		if (!w->stopping && (w->count == 0 || w->loss != DB_PRESENT))
+			wait_until(w, monotonic_ns() + WATCH_MS * NS_PER_MS);
+		pthread_mutex_unlock(&w->lock);
+		watch(w);
+		pthread_mutex_lock(&w->lock);
+		if (w->stopping && (w->count == 0 || w->loss != DB_PRESENT))
 			break;
-		if (w->stopping && w->failing_since_ns && monotonic_ns() > w->drain_deadline_ns)
-			break;
+		if (w->count == 0 || w->loss != DB_PRESENT)
+			continue;
+		if (w->stopping && w->failing_since_ns && monotonic_ns() > w->drain_deadline_ns) {
+			pthread_mutex_unlock(&w->lock);
+			int released = release_reserve(w);
+			pthread_mutex_lock(&w->lock);
+			if (!released)
+				break;
+			w->drain_deadline_ns = monotonic_ns() + BACKOFF_MAX_MS * NS_PER_MS;
+		}
 		w->taken = w->count < BATCH_ITEMS ? w->count : BATCH_ITEMS;
 		size_t taken = w->taken;
 		pthread_mutex_unlock(&w->lock);
 		int rc = write_batch(w, taken);
+		int damaged = rc < 0 && tt_error_damaged(w->tt);
 		pthread_mutex_lock(&w->lock);
 		w->taken = 0;
 		int64_t now = monotonic_ns();
@@ -530,6 +875,7 @@ static void *writer_thread(void *user)
 			if (w->count == 0)
 				w->head = 0;   /* the ring's first pages only, while it keeps up */
 			w->written += (int64_t)taken;
+			w->version++;
 			note_success(w, now);
 			backoff_ms = BACKOFF_MIN_MS;
 			if (w->count == 0 && w->spill_waiting) {
@@ -537,47 +883,76 @@ static void *writer_thread(void *user)
 				w->spill_waiting = 0;
 				append(w, ITEM_REPLAY, "the kept rows", NULL, NULL);
 			}
+			if (w->count == 0 && w->snapshot_version) {
+				unlink(w->waiting_path);   /* all of it is in the database now */
+				w->snapshot_version = 0;
+			}
 			pthread_cond_broadcast(&w->drained);
+		} else if (damaged) {
+			pthread_mutex_unlock(&w->lock);
+			lose(w, DB_DAMAGED);
+			pthread_mutex_lock(&w->lock);
 		} else if (rc < 0) {
 			note_failure(w, now);
 			wait_until(w, now + backoff_ms * NS_PER_MS);
 			backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
 		}
 	}
-	/* stopping with the database still unwritable: the rows go to the
-	 * spill file, which the next start writes first (a row still playing
-	 * there is then closed as interrupted) */
-	int kept = 0;
-	for (size_t i = 0; i < w->count; i++) {
-		struct item *item = at(w, i);
-		if (item->dead || (item->kind != ITEM_BEGIN && item->kind != ITEM_FINISH))
-			continue;
-		int finished_later = 0;
-		for (size_t k = i + 1; k < w->count && item->kind == ITEM_BEGIN; k++)
-			finished_later |= at(w, k)->kind == ITEM_FINISH && at(w, k)->handle == item->handle;
-		if (finished_later)
-			continue;   /* its finish carries the whole row */
-		struct tt_run row = item->run;
-		row.id = item->kind == ITEM_FINISH ? open_rowid(w, item->handle) : 0;
+	/* stopping with the database still unwritable or lost: the rows go to
+	 * the spill file, which the next start writes first (a row still
+	 * playing there is then closed as interrupted) */
+	size_t count = 0, kept = 0;
+	struct tt_run *rows = rows_to_keep(w, &count);
+	const char *how = w->loss != DB_PRESENT ? "lost" : "unwritable";
+	const char *why = w->loss != DB_PRESENT ? loss_words[w->loss] : w->last_error;
+	for (size_t i = 0; rows && i < count; i++) {
 		char text[900];
-		describe(&item->run, text, sizeof text);
-		if (spill(w, &row) == 0) {
+		describe(&rows[i], text, sizeof text);
+		if (spill(w, &rows[i]) == 0) {
 			kept++;
 			w->spilled++;
 		} else {
-			log_message(LOG_ERROR, "as-run row lost (the database stayed unwritable: %s, and %s "
-				    "cannot be written): %s", w->last_error, w->spill_path, text);
+			log_message(LOG_ERROR, "as-run row lost (the database stayed %s: %s, and %s cannot "
+				    "be written): %s", how, why, w->spill_path, text);
 			w->dropped++;
 		}
 	}
+	if (!rows)
+		log_message(LOG_ERROR, "out of memory: %zu waiting write(s) lost", w->count);
 	if (kept)
-		log_message(LOG_WARNING, "the database stayed unwritable (%s): %d as-run row(s) kept in %s; "
-			    "the station writes them when it next starts", w->last_error, kept,
-			    w->spill_path);
+		log_message(LOG_WARNING, "the database stayed %s (%s): %zu as-run row(s) kept in %s; "
+			    "the station writes them when it next starts", how, why, kept, w->spill_path);
+	if (rows && kept == count && w->snapshot_version)
+		unlink(w->waiting_path);   /* the spill file holds them all */
+	free(rows);
 	w->count = 0;
 	pthread_cond_broadcast(&w->drained);
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
+}
+
+/* Appends the file from to the file to, and removes from. 0, or -1 with
+ * errno set. */
+static int append_file(const char *to, const char *from)
+{
+	FILE *in = fopen(from, "re");
+	int out = open(to, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	char buffer[65536];
+	size_t got;
+	int rc = in && out >= 0 ? 0 : -1;
+	while (rc == 0 && (got = fread(buffer, 1, sizeof buffer, in)) > 0)
+		rc = write(out, buffer, got) == (ssize_t)got ? 0 : -1;
+	if (rc == 0 && in && ferror(in))
+		rc = -1;
+	int saved = errno;
+	if (in)
+		fclose(in);
+	if (out >= 0 && close(out) != 0 && rc == 0)
+		rc = -1, saved = errno;
+	if (rc == 0)
+		unlink(from);
+	errno = saved;
+	return rc;
 }
 
 int writer_open(struct writer **out, const char *db_path, char *error, size_t error_size)
@@ -602,15 +977,25 @@ int writer_open(struct writer **out, const char *db_path, char *error, size_t er
 		rc = -ENOMEM;
 		goto fail;
 	}
+	snprintf(w->db_path, sizeof w->db_path, "%s", db_path);
 	snprintf(w->spill_path, sizeof w->spill_path, "%s-unwritten.sql", db_path);
 	snprintf(w->replay_path, sizeof w->replay_path, "%s-unwritten.sql.writing", db_path);
-	append(w, ITEM_REPLAY, "the kept rows", NULL, NULL);   /* a stop kept them */
+	snprintf(w->waiting_path, sizeof w->waiting_path, "%s-waiting.sql", db_path);
+	snprintf(w->reserve_path, sizeof w->reserve_path, "%s-reserve", db_path);
 	rc = tt_open(&w->tt, db_path, TT_OPEN_EXISTING);
 	if (rc < 0) {
 		snprintf(error, error_size, "%s", tt_error(w->tt));
 		goto fail;
 	}
 	tt_set_busy_timeout(w->tt, BUSY_TIMEOUT_MS);
+	w->db_id = identify(db_path);
+	/* rows a stop kept, and rows a crash left waiting for a lost database,
+	 * are written first (each statement stores its row once) */
+	if (access(w->waiting_path, F_OK) == 0 && append_file(w->spill_path, w->waiting_path) < 0)
+		log_message(LOG_ERROR, "cannot read the as-run rows kept in %s: %s; they stay there",
+			    w->waiting_path, strerror(errno));
+	append(w, ITEM_REPLAY, "the kept rows", NULL, NULL);
+	make_reserve(w);
 	rc = -pthread_create(&w->thread, NULL, writer_thread, w);
 	if (rc < 0) {
 		snprintf(error, error_size, "cannot start the database writer: %s", strerror(-rc));
@@ -622,6 +1007,23 @@ int writer_open(struct writer **out, const char *db_path, char *error, size_t er
 fail:
 	writer_close(w, 0);
 	return rc;
+}
+
+void writer_reopened(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->back)
+		w->reopen = 1;
+	w->back = 0;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_refused(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->back = 0;   /* w->refused keeps the file until it changes */
+	pthread_mutex_unlock(&w->lock);
 }
 
 int writer_flush(struct writer *w, int timeout_ms)

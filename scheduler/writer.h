@@ -36,6 +36,25 @@
  * `loaxa status`) and logged with the row's event, date, part, status and
  * times; a row is lost only if the spill file cannot be written either.
  *
+ * A lost database: at least once a second (and before each batch) the
+ * writer checks that the file at db_path is still the one it opened (its
+ * device and inode) and still begins as an SQLite database (read through
+ * SQLite's own descriptor). If not (deleted, replaced, overwritten), it
+ * stops writing (what it wrote would go with the file), copies what its
+ * connection still reads of a deleted or replaced file to
+ * DB.lost-YYYYmmdd-HHMMSS, closes without a checkpoint, and keeps every row
+ * queued, also in DB-waiting.sql (rewritten when the queue changes; the next
+ * start writes it first after a crash). When a file beginning as a database
+ * has been at the path, unchanged, for a second, the lost file's -wal and
+ * -shm are set aside (they would be read as the new file's) and health says
+ * `back`: the serving thread reopens its own connection, then
+ * writer_reopened lets the writer open and write the waiting rows. Rows are
+ * kept as idempotent SQL (tt_run_sql): replayed twice, stored once.
+ *
+ * A full disk: writes are retried as for a busy database; at open the
+ * writer sets 1 MiB aside in DB-reserve, which a stop with writes still
+ * failing frees for one more try and for the spill file.
+ *
  * Threads: any thread may queue (a mutex held for a copy, never while
  * SQLite runs; with the queue full, for appending a line to the spill
  * file); the writer thread alone touches its connection, and writes the
@@ -63,6 +82,11 @@ struct writer_health {
 	int64_t written;          /* writes done since writer_open */
 	int64_t spilled;          /* rows kept in the spill file (queue full, stop) */
 	char last_error[256];     /* the last failure, "" if none */
+	int lost;                 /* the database file was deleted, replaced or damaged */
+	int back;                 /* lost, and a database is at the path again: reopen */
+	char lost_how[80];        /* "deleted", "replaced by another file", ... */
+	char lost_copy[4300];     /* the copy made of the lost file, "" if none */
+	char waiting_path[4200];  /* where rows wait while it is lost */
 };
 
 /* Opens a second connection to db_path and starts the thread; its first
@@ -91,6 +115,12 @@ int writer_close_stale(struct writer *writer, int64_t last_alive_ns);
 int writer_run_queued(struct writer *writer, int64_t event_id, const char *occurrence_date,
 		      int part);
 void writer_health(struct writer *writer, struct writer_health *out);
+/* After writer_health said `back`: the serving thread has reopened the
+ * database at the path, and the writer does (then the rows waiting are
+ * written); or it could not, and the writer looks again when the file
+ * changes. */
+void writer_reopened(struct writer *writer);
+void writer_refused(struct writer *writer);
 /* Waits until nothing is queued: 0, or -ETIMEDOUT after timeout_ms. */
 int writer_flush(struct writer *writer, int timeout_ms);
 

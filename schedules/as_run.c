@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,9 @@ int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played, int64_t on
 
 char *tt_run_sql(const struct tt_run *run)
 {
+	/* a row without a rowid is named by its airing and its start: the
+	 * statement finishes it if it is there still playing, inserts it if it
+	 * is not there at all, and does nothing a second time */
 	char *sql = run->id > 0
 		? sqlite3_mprintf(
 			"UPDATE as_run SET started_ns = %lld, ended_ns = %lld, frames_played = %lld,"
@@ -110,17 +114,40 @@ char *tt_run_sql(const struct tt_run *run)
 			(long long)run->frames_played, tt_run_status_name(run->status), run->xruns,
 			run->detail, (long long)run->id)
 		: sqlite3_mprintf(
-			"INSERT INTO as_run (event_id, occurrence_date, part, media_id, title, priority,"
+			"UPDATE as_run SET ended_ns = %lld, frames_played = %lld, status = %Q, xruns = %d,"
+			" detail = %Q WHERE event_id = %lld AND occurrence_date = %Q AND part = %d"
+			" AND started_ns = %lld AND status = 'playing';"
+			" INSERT INTO as_run (event_id, occurrence_date, part, media_id, title, priority,"
 			" scheduled_ns, started_ns, ended_ns, frames_played, status, xruns, triggered_by,"
-			" detail) VALUES (%lld, %Q, %d, %lld, %Q, %d, %lld, %lld, %lld, %lld, %Q, %d, %Q, %Q);\n",
+			" detail) SELECT %lld, %Q, %d, %lld, %Q, %d, %lld, %lld, %lld, %lld, %Q, %d, %Q, %Q"
+			" WHERE NOT EXISTS (SELECT 1 FROM as_run WHERE event_id = %lld AND"
+			" occurrence_date = %Q AND part = %d AND started_ns = %lld);\n",
+			(long long)run->ended_ns, (long long)run->frames_played,
+			tt_run_status_name(run->status), run->xruns, run->detail,
+			(long long)run->event_id, run->occurrence_date, run->part,
+			(long long)run->started_ns,
 			(long long)run->event_id, run->occurrence_date, run->part,
 			(long long)run->media_id, run->title, (int)run->priority,
 			(long long)run->scheduled_ns, (long long)run->started_ns,
 			(long long)run->ended_ns, (long long)run->frames_played,
-			tt_run_status_name(run->status), run->xruns, run->triggered_by, run->detail);
+			tt_run_status_name(run->status), run->xruns, run->triggered_by, run->detail,
+			(long long)run->event_id, run->occurrence_date, run->part,
+			(long long)run->started_ns);
 	char *copy = sql ? strdup(sql) : NULL;
 	sqlite3_free(sql);
 	return copy;
+}
+
+int tt_run_store(struct tt *tt, const struct tt_run *run)
+{
+	struct tt_run whole = *run;
+	whole.id = 0;
+	char *sql = tt_run_sql(&whole);
+	if (!sql)
+		return -ENOMEM;
+	int rc = tt_run_apply_sql(tt, sql);
+	free(sql);
+	return rc;
 }
 
 int tt_run_apply_sql(struct tt *tt, const char *sql)

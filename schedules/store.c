@@ -281,6 +281,12 @@ int tt_error_transient(const struct tt *tt)
 	}
 }
 
+int tt_error_damaged(const struct tt *tt)
+{
+	int code = tt->last_db_code & 0xff;
+	return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
 void tt_set_busy_timeout(struct tt *tt, int timeout_ms)
 {
 	sqlite3_busy_timeout(tt->db, timeout_ms);
@@ -507,4 +513,49 @@ void tt_close(struct tt *tt)
 		return;
 	sqlite3_close(tt->db);
 	free(tt);
+}
+
+void tt_close_quietly(struct tt *tt)
+{
+	if (tt && tt->db)
+		sqlite3_db_config(tt->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	tt_close(tt);
+}
+
+int tt_file_begins_as_database(struct tt *tt)
+{
+	static const char magic[16] = "SQLite format 3";   /* and its NUL */
+	char header[16];
+	sqlite3_file *file = NULL;
+	if (sqlite3_file_control(tt->db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+	    !file || !file->pMethods)
+		return 1;   /* cannot tell */
+	int rc = file->pMethods->xRead(file, header, sizeof header, 0);
+	if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)   /* a short read zero-fills */
+		return rc == SQLITE_IOERR_READ ? 0 : 1;
+	return memcmp(header, magic, sizeof magic) == 0;
+}
+
+int tt_backup(struct tt *tt, const char *path)
+{
+	sqlite3 *copy = NULL;
+	int rc = sqlite3_open_v2(path, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	sqlite3_backup *backup = rc == SQLITE_OK ? sqlite3_backup_init(copy, "main", tt->db, "main")
+						 : NULL;
+	if (backup) {
+		rc = sqlite3_backup_step(backup, -1);
+		sqlite3_backup_finish(backup);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	} else if (rc == SQLITE_OK) {
+		rc = sqlite3_errcode(copy);
+	}
+	if (rc != SQLITE_OK) {
+		tt_fail(tt, TT_ERR_DB, "cannot copy the database to %s: %s", path,
+			copy ? sqlite3_errmsg(copy) : sqlite3_errstr(rc));
+		sqlite3_close(copy);
+		unlink(path);
+		return TT_ERR_DB;
+	}
+	sqlite3_close(copy);
+	return 0;
 }

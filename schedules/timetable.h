@@ -46,6 +46,18 @@ enum tt_open_mode { TT_OPEN_EXISTING = 0, TT_OPEN_CREATE = 1 };
  * tt_error() explains; always tt_close() it. */
 int tt_open(struct tt **out, const char *path, enum tt_open_mode mode);
 void tt_close(struct tt *tt);
+/* Closes without the checkpoint SQLite does at the last close: nothing is
+ * written to the file or its -wal, which may no longer be the database the
+ * connection opened. */
+void tt_close_quietly(struct tt *tt);
+/* 1 if the file this connection opened (even if deleted or renamed since)
+ * still begins as an SQLite database, 0 if not (overwritten, emptied).
+ * Read through SQLite's own descriptor: opening and closing the file in
+ * this process would drop SQLite's locks on it. */
+int tt_file_begins_as_database(struct tt *tt);
+/* Copies the database as this connection sees it (the file it opened, even
+ * if deleted since, and its -wal) to a new file at path. */
+int tt_backup(struct tt *tt, const char *path);
 const char *tt_error(const struct tt *tt);
 int tt_schema_version(struct tt *tt);
 /* Changes whenever another connection commits (PRAGMA data_version). */
@@ -322,11 +334,16 @@ int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played, int64_t on
  * (the station's last sign of life) if later and within the item's length;
  * never at the restart. Returns how many (≥ 0). */
 int tt_run_close_stale(struct tt *tt, int64_t last_alive_ns);
-/* The SQL statement (one line) that inserts run as a new row, or with
- * run->id > 0 finishes that row if it still plays (tt_run_finish), for a
- * file kept while the database cannot be written; malloc'd, NULL if out of
- * memory. Pure text: touches no database. */
+/* The SQL statement (one line) that stores run, for a file kept while the
+ * database cannot be written; malloc'd, NULL if out of memory. Pure text:
+ * touches no database. With run->id > 0 it finishes that row if it still
+ * plays (tt_run_finish); without, it is idempotent: it finishes the row of
+ * the same airing (event, date, part) and start if that one still plays,
+ * inserts the row if the log has none, and else does nothing, so a file
+ * written again or twice stores each row once. */
 char *tt_run_sql(const struct tt_run *run);
+/* Stores the whole row run (its id ignored) as tt_run_sql does. */
+int tt_run_store(struct tt *tt, const struct tt_run *run);
 /* Runs such statements, inside the batch open or in a transaction of its
  * own. */
 int tt_run_apply_sql(struct tt *tt, const char *sql);
@@ -353,6 +370,9 @@ void tt_set_busy_timeout(struct tt *tt, int timeout_ms);
  * error), so retrying later is right; 0 if the request itself was refused
  * (a constraint, a value out of range) or nothing failed in SQLite. */
 int tt_error_transient(const struct tt *tt);
+/* After a failed call: 1 if SQLite found the file is not a database or is
+ * corrupt. */
+int tt_error_damaged(const struct tt *tt);
 /* One transaction around several tt_run_* / tt_state_set calls: inside it
  * they do not commit on their own. BEGIN IMMEDIATE: fails busy while
  * another connection holds the write lock. After a failed call inside,

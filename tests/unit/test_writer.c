@@ -2,7 +2,9 @@
  * another connection holds the write lock wait, in order, and are written
  * when it is released; progress coalesces, a finish folds into its queued
  * begin; health says unwritable; a full queue drops and counts; a row the
- * database refuses is dropped and the rest go on. */
+ * database refuses is dropped and the rest go on; kept rows are stored
+ * once however often they are replayed; a deleted database is noticed, its
+ * rows wait, and go into the database put back in its place. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,6 +72,18 @@ static void finish(struct writer *w, struct tt_run *run, enum tt_run_status stat
 	assert_int_equal(writer_run_finish(w, run), 0);
 }
 
+/* Everything queued reaches the database: none waits, none lost. */
+static void assert_all_written(struct writer *w)
+{
+	struct writer_health health;
+	assert_int_equal(writer_flush(w, 5000), 0);
+	writer_health(w, &health);
+	assert_int_equal(health.writable, 1);
+	assert_int_equal(health.lost, 0);
+	assert_int_equal(health.pending_rows, 0);
+	assert_int_equal(health.dropped, 0);
+}
+
 static size_t read_rows(struct fixture *f, struct tt_run **runs)
 {
 	size_t count = 0;
@@ -120,11 +134,7 @@ static void test_rows_wait_for_the_lock_in_order(void **state)
 	free(runs);
 
 	release_lock(holder);
-	assert_int_equal(writer_flush(w, 5000), 0);
-	writer_health(w, &health);
-	assert_int_equal(health.writable, 1);
-	assert_int_equal(health.pending_rows, 0);
-	assert_int_equal(health.dropped, 0);
+	assert_all_written(w);
 	assert_int_equal(writer_run_queued(w, 1, DATE, 0), 0);
 	assert_int_equal(tt_run_exists(f->tt, 1, DATE, 0), 1);
 	size_t count = read_rows(f, &runs);
@@ -269,6 +279,93 @@ static void test_refused_row_is_dropped(void **state)
 	writer_close(w, 1000);
 }
 
+/* A file of kept rows replayed twice (a crash between its write and its
+ * removal), and holding a row both still playing and finished: each row is
+ * stored once, the finished one in place of the playing one. */
+static void test_kept_rows_are_stored_once(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t = tt_local_instant_ns(DATE, 10 * 3600);
+	struct tt_run missed = make_run(11, TT_RUN_MISSED, 0);
+	struct tt_run playing = make_run(12, TT_RUN_PLAYING, t);
+	struct tt_run played = playing;
+	played.status = TT_RUN_PLAYED;
+	played.ended_ns = t + 5 * NS;
+	played.frames_played = 5 * 48000;
+	char *sql[3] = { tt_run_sql(&missed), tt_run_sql(&playing), tt_run_sql(&played) };
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(tt_run_apply_sql(f->tt, sql[i]), 0);
+	assert_int_equal(tt_run_apply_sql(f->tt, sql[1]), 0);   /* playing again: no change */
+	for (int i = 0; i < 3; i++)
+		free(sql[i]);
+	struct tt_run *runs = NULL;
+	assert_int_equal(read_rows(f, &runs), 2);
+	assert_int_equal(runs[0].event_id, 11);
+	assert_int_equal(runs[0].status, TT_RUN_MISSED);
+	assert_int_equal(runs[1].event_id, 12);
+	assert_int_equal(runs[1].status, TT_RUN_PLAYED);
+	assert_int_equal(runs[1].frames_played, 5 * 48000);
+	free(runs);
+}
+
+static int wait_health(struct writer *w, struct writer_health *health, int lost, int back)
+{
+	for (int i = 0; i < 100; i++) {
+		writer_health(w, health);
+		if (health->lost == lost && health->back == back)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* The database file deleted under the writer: within a few seconds it is
+ * lost (and says how), a copy of what it still read is beside it, the rows
+ * queued since wait in memory and in the waiting file; once a database is
+ * back at the path and the serving side has reopened, they go into it. */
+static void test_deleted_database_keeps_its_rows(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t = tt_local_instant_ns(DATE, 11 * 3600);
+	struct writer *w = open_writer(f);
+	struct tt_run on_air = on_air_row(w, 21, t);
+	assert_int_equal(unlink(f->path), 0);
+	struct writer_health health;
+	assert_true(wait_health(w, &health, 1, 0));
+	assert_string_equal(health.lost_how, "deleted");
+	assert_int_equal(health.writable, 0);
+	assert_int_equal(access(health.lost_copy, F_OK), 0);
+	struct tt_run missed = make_run(22, TT_RUN_MISSED, 0);
+	assert_int_equal(writer_run_begin(w, &missed), 0);
+	finish(w, &on_air, TT_RUN_PLAYED, t + 4 * NS, 4 * 48000);
+	char waiting[4300];
+	snprintf(waiting, sizeof waiting, "%s", health.waiting_path);
+	for (int i = 0; i < 60 && access(waiting, F_OK) != 0; i++)
+		usleep(50000);
+	assert_int_equal(access(waiting, F_OK), 0);
+	/* the copy put back where the database was */
+	assert_int_equal(rename(health.lost_copy, f->path), 0);
+	assert_true(wait_health(w, &health, 1, 1));
+	writer_reopened(w);
+	assert_all_written(w);
+	struct tt *restored = NULL;
+	assert_int_equal(tt_open(&restored, f->path, TT_OPEN_EXISTING), 0);
+	struct tt_run *runs = NULL;
+	size_t count = 0;
+	assert_int_equal(tt_runs_between(restored, 0, INT64_MAX, &runs, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(runs[0].event_id, 22);
+	assert_int_equal(runs[0].status, TT_RUN_MISSED);
+	assert_int_equal(runs[1].event_id, 21);   /* finished in the copy, not inserted again */
+	assert_int_equal(runs[1].status, TT_RUN_PLAYED);
+	assert_int_equal(runs[1].frames_played, 4 * 48000);
+	free(runs);
+	tt_close(restored);
+	writer_close(w, 1000);
+	assert_int_not_equal(access(waiting, F_OK), 0);
+}
+
 int main(void)
 {
 	setenv("TZ", "Asia/Ho_Chi_Minh", 1);
@@ -282,6 +379,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_while_locked_keeps_the_rows, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_row_is_dropped, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_kept_rows_are_stored_once, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_database_keeps_its_rows, fixture_setup,
 						fixture_teardown),
 	};
 	return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
