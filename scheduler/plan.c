@@ -122,6 +122,8 @@ void log_row(struct station *station, const struct tt_airing *a,
 	snprintf(run.occurrence_date, sizeof run.occurrence_date, "%s", a->occurrence_date);
 	snprintf(run.title, sizeof run.title, "%s", a->title);
 	snprintf(run.detail, sizeof run.detail, "%s", detail);
+	snprintf(run.category, sizeof run.category, "%s", a->category);
+	run.planned_ns = a->duration_ns;
 	writer_run_begin(station->writer, &run);   /* queued; a loss is logged there */
 	if (status != TT_RUN_PLAYED)
 		log_message(status == TT_RUN_FAILED ? LOG_ERROR : LOG_WARNING,

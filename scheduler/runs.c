@@ -37,11 +37,22 @@ static void on_started(struct station *station, struct in_flight *f,
 	snprintf(run->title, sizeof run->title, "%s", f->airing.title);
 	snprintf(run->detail, sizeof run->detail, "%s", f->note);
 	snprintf(run->triggered_by, sizeof run->triggered_by, "%s", f->triggered_by);
+	snprintf(run->category, sizeof run->category, "%s", f->airing.category);
+	run->planned_ns = f->airing.duration_ns;
 	if (event->late_frames) {
 		/* a rejoin that began later than planned kept to its clock */
 		f->offset_ns += event->late_frames * NS_PER_SECOND / station->rate;
 		append(run->detail, sizeof run->detail, "on its clock from %.3f s",
 		       (double)f->offset_ns / 1e9);
+		if (f->offset_ns >= f->airing.duration_ns && !f->unlogged) {
+			/* the air came free after its clock had run out: nothing of
+			 * it airs, and no row may say it started */
+			char detail[300];
+			snprintf(detail, sizeof detail, "not aired: its time on the clock passed before "
+				 "the air was free (%s)", f->note);
+			log_row(station, &f->airing, TT_RUN_SKIPPED, detail);
+			f->unlogged = 1;
+		}
 	}
 	if (f->unlogged)
 		return;

@@ -48,8 +48,8 @@ int tt_run_begin(struct tt *tt, struct tt_run *run)
 {
 	sqlite3_stmt *stmt = tt_prepare(tt,
 		"INSERT INTO as_run (event_id, occurrence_date, part, media_id, title, priority,"
-		" scheduled_ns, started_ns, ended_ns, frames_played, status, xruns, triggered_by, detail)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		" scheduled_ns, started_ns, ended_ns, frames_played, status, xruns, triggered_by, detail,"
+		" category, planned_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	if (!stmt)
 		return TT_ERR_DB;
 	sqlite3_bind_int64(stmt, 1, run->event_id);
@@ -66,6 +66,8 @@ int tt_run_begin(struct tt *tt, struct tt_run *run)
 	sqlite3_bind_int(stmt, 12, run->xruns);
 	sqlite3_bind_text(stmt, 13, run->triggered_by, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(stmt, 14, run->detail, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(stmt, 15, run->category, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 16, run->planned_ns);
 	int rc = run_alone(tt, stmt, "writing the as-run log");
 	if (rc == 0)
 		run->id = sqlite3_last_insert_rowid(tt->db);
@@ -104,8 +106,9 @@ int tt_run_progress(struct tt *tt, int64_t id, int64_t frames_played, int64_t on
 char *tt_run_sql(const struct tt_run *run)
 {
 	/* a row without a rowid is named by its airing and its start: the
-	 * statement finishes it if it is there still playing, inserts it if it
-	 * is not there at all, and does nothing a second time */
+	 * statement finishes it if it is there still playing; inserts it unless
+	 * the log has it already (a row still playing: in any state; a final
+	 * one: with that status), so it does nothing a second time */
 	char *sql = run->id > 0
 		? sqlite3_mprintf(
 			"UPDATE as_run SET started_ns = %lld, ended_ns = %lld, frames_played = %lld,"
@@ -119,9 +122,11 @@ char *tt_run_sql(const struct tt_run *run)
 			" AND started_ns = %lld AND status = 'playing';"
 			" INSERT INTO as_run (event_id, occurrence_date, part, media_id, title, priority,"
 			" scheduled_ns, started_ns, ended_ns, frames_played, status, xruns, triggered_by,"
-			" detail) SELECT %lld, %Q, %d, %lld, %Q, %d, %lld, %lld, %lld, %lld, %Q, %d, %Q, %Q"
+			" detail, category, planned_ns)"
+			" SELECT %lld, %Q, %d, %lld, %Q, %d, %lld, %lld, %lld, %lld, %Q, %d, %Q, %Q, %Q, %lld"
 			" WHERE NOT EXISTS (SELECT 1 FROM as_run WHERE event_id = %lld AND"
-			" occurrence_date = %Q AND part = %d AND started_ns = %lld);\n",
+			" occurrence_date = %Q AND part = %d AND started_ns = %lld"
+			" AND (%Q = 'playing' OR status = %Q));\n",
 			(long long)run->ended_ns, (long long)run->frames_played,
 			tt_run_status_name(run->status), run->xruns, run->detail,
 			(long long)run->event_id, run->occurrence_date, run->part,
@@ -131,8 +136,10 @@ char *tt_run_sql(const struct tt_run *run)
 			(long long)run->scheduled_ns, (long long)run->started_ns,
 			(long long)run->ended_ns, (long long)run->frames_played,
 			tt_run_status_name(run->status), run->xruns, run->triggered_by, run->detail,
+			run->category, (long long)run->planned_ns,
 			(long long)run->event_id, run->occurrence_date, run->part,
-			(long long)run->started_ns);
+			(long long)run->started_ns, tt_run_status_name(run->status),
+			tt_run_status_name(run->status));
 	char *copy = sql ? strdup(sql) : NULL;
 	sqlite3_free(sql);
 	return copy;
@@ -203,8 +210,8 @@ int tt_runs_between(struct tt *tt, int64_t from_ns, int64_t until_ns,
 {
 	sqlite3_stmt *stmt = tt_prepare(tt,
 		"SELECT id, event_id, occurrence_date, part, media_id, title, priority, scheduled_ns,"
-		" started_ns, ended_ns, frames_played, status, xruns, triggered_by, detail"
-		" FROM as_run WHERE CASE WHEN scheduled_ns <> 0 THEN scheduled_ns ELSE started_ns END"
+		" started_ns, ended_ns, frames_played, status, xruns, triggered_by, detail, category,"
+		" planned_ns FROM as_run WHERE CASE WHEN scheduled_ns <> 0 THEN scheduled_ns ELSE started_ns END"
 		" BETWEEN ? AND ? - 1 ORDER BY CASE WHEN scheduled_ns <> 0 THEN scheduled_ns"
 		" ELSE started_ns END, id");
 	if (!stmt)
@@ -238,6 +245,8 @@ int tt_runs_between(struct tt *tt, int64_t from_ns, int64_t until_ns,
 		r->xruns = sqlite3_column_int(stmt, 12);
 		tt_column_text(stmt, 13, r->triggered_by, sizeof r->triggered_by);
 		tt_column_text(stmt, 14, r->detail, sizeof r->detail);
+		tt_column_text(stmt, 15, r->category, sizeof r->category);
+		r->planned_ns = sqlite3_column_int64(stmt, 16);
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {

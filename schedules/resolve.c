@@ -11,6 +11,7 @@ struct item {
 	int64_t media_id;
 	int64_t duration_ns;
 	char title[512];
+	char category[256];
 };
 
 /* One event's columns and items, as read. */
@@ -111,6 +112,7 @@ static int emit_occurrence(struct airing_list *list, struct window *w,
 				memcpy(a->occurrence_date, date, sizeof date);
 				tt_copy(a->title, sizeof a->title, title ? title : item->title);
 				tt_copy(a->item_title, sizeof a->item_title, item->title);
+				tt_copy(a->category, sizeof a->category, item->category);
 			}
 			start_ns += item->duration_ns;
 		}
@@ -155,6 +157,7 @@ static int add_item(struct event_rows *rows, sqlite3_stmt *stmt, int column)
 	int rate = sqlite3_column_int(stmt, column + 2);
 	item->duration_ns = rate > 0 ? frames * TT_NS / rate : 0;
 	tt_column_text(stmt, column + 3, item->title, sizeof item->title);
+	tt_column_text(stmt, column + 4, item->category, sizeof item->category);
 	return 0;
 }
 
@@ -199,7 +202,8 @@ static int resolve_query(struct tt *tt, const char *sql, const struct tt_rule_fi
 
 #define RESOLVE_SQL(where) \
 	"SELECT " TT_RULE_COLUMNS ", c.title, c.resume_policy, coalesce(c.programme_id, 0)," \
-	" coalesce(r.name, ''), m.id, m.frames, m.rate, m.title" TT_ITEMS_JOIN_SQL \
+	" coalesce(r.name, ''), m.id, m.frames, m.rate, m.title," \
+	" coalesce(nullif(r.category, ''), m.category)" TT_ITEMS_JOIN_SQL \
 	" LEFT JOIN programme r ON r.id = c.programme_id" where " ORDER BY c.id, p.position"
 
 int tt_airings_between(struct tt *tt, int64_t from_ns, int64_t until_ns,

@@ -128,6 +128,19 @@ static const char *const migrations[] = {
 	"  UPDATE id_counter SET value = max(value, NEW.id) WHERE name = 'media'; END;"
 	"CREATE TRIGGER programme_id_counter AFTER INSERT ON programme BEGIN"
 	"  UPDATE id_counter SET value = max(value, NEW.id) WHERE name = 'programme'; END;",
+
+	/* 2 → 3: each as-run row keeps what a report needs of what it aired,
+	 * so that editing or removing an event or media later changes no
+	 * report: the category (its programme's, else its media's) and the
+	 * planned length. Old rows are filled from what is still there. */
+	"ALTER TABLE as_run ADD COLUMN category TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE as_run ADD COLUMN planned_ns INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE as_run SET"
+	"  category = coalesce((SELECT nullif(r.category, '') FROM event c"
+	"    JOIN programme r ON r.id = c.programme_id WHERE c.id = as_run.event_id),"
+	"    (SELECT m.category FROM media m WHERE m.id = as_run.media_id), ''),"
+	"  planned_ns = coalesce((SELECT m.frames * 1000000000 / m.rate FROM media m"
+	"    WHERE m.id = as_run.media_id), 0);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))

@@ -35,7 +35,7 @@ enum tt_error {
 	TT_ERR_SCHEMA,       /* the database is newer than this program */
 };
 
-#define TT_SCHEMA_VERSION 2
+#define TT_SCHEMA_VERSION 3
 
 struct tt;
 
@@ -227,6 +227,7 @@ struct tt_airing {
 	int item_count;          /* items per repeat */
 	int moved;               /* 1 if this date was moved to another time */
 	char item_title[512];    /* the media item's own title */
+	char category[256];      /* the programme's category, else the media's */
 };
 
 /* All airings whose start falls in [from_ns, until_ns), in start order
@@ -319,6 +320,8 @@ struct tt_run {
 	int xruns;
 	char triggered_by[64];
 	char detail[256];
+	char category[256];      /* of what aired, as it was then */
+	int64_t planned_ns;      /* the length it was planned to air */
 };
 
 /* Inserts a row (run->id set). */
@@ -339,8 +342,9 @@ int tt_run_close_stale(struct tt *tt, int64_t last_alive_ns);
  * touches no database. With run->id > 0 it finishes that row if it still
  * plays (tt_run_finish); without, it is idempotent: it finishes the row of
  * the same airing (event, date, part) and start if that one still plays,
- * inserts the row if the log has none, and else does nothing, so a file
- * written again or twice stores each row once. */
+ * inserts the row unless the log has it (a playing row: in any state; a
+ * final one: with that status), so a file written again or twice, or a
+ * playing row after its finish, stores each row once. */
 char *tt_run_sql(const struct tt_run *run);
 /* Stores the whole row run (its id ignored) as tt_run_sql does. */
 int tt_run_store(struct tt *tt, const struct tt_run *run);

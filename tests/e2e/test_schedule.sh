@@ -35,7 +35,7 @@ news=$("$LOAXA" media import "$WORK/news.wav" --title "Tin trong nước" 2>/dev
 local_news=$("$LOAXA" media import "$WORK/local.wav" --title "Tin địa phương" 2>/dev/null)
 alert=$("$LOAXA" media import "$WORK/alert.wav" --title "Báo bão" 2>/dev/null)
 check "three media ($news $local_news $alert)" test "$news,$local_news,$alert" = "1,2,3"
-check "the schema is version 2" test "$(sql 'PRAGMA user_version')" = 2
+check "the schema is version 3" test "$(sql 'PRAGMA user_version')" = 3
 
 # --- add: every recurrence, media and programme ------------------------------
 title='Bản tin sáng "đặc biệt" — cải cách 📻'
@@ -195,7 +195,7 @@ sqlite3 "$V1" "INSERT INTO media VALUES (1, 'aa', '00/a.wav', 'a.wav', 'Bản ti
 	INSERT INTO event_exception VALUES (1, '$Y-05-05', 'move', 25200);"
 check "a version-1 database" test "$(sqlite3 "$V1" 'PRAGMA user_version')" = 1
 "$LOAXA" init --db "$V1" >"$WORK/out"
-check "  init upgrades it" grep -q "ready (schema version 2)" "$WORK/out"
+check "  init upgrades it" grep -q "ready (schema version 3)" "$WORK/out"
 check "  the event is intact" test "$(sqlite3 "$V1" "SELECT title, start_second FROM event")" = 'Cũ "1"|21600'
 "$LOAXA" schedule show "$Y-05-05" --db "$V1" >"$WORK/v1.txt"
 check "  its moved date still moved" grep -q "07:00:00–07:00:01  normal    Cũ \"1\"" "$WORK/v1.txt"

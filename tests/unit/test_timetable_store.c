@@ -111,7 +111,9 @@ static const char data_v1[] =
 	"INSERT INTO as_run (event_id, occurrence_date, part, media_id, title, priority, scheduled_ns,"
 	"  started_ns, ended_ns, frames_played, status) VALUES"
 	"  (9, '2026-11-02', 0, 5, 'an old event', 0, 1793566800000000000, 1793566800001000000,"
-	"   1793566890000000000, 4320000, 'played');"
+	"   1793566890000000000, 4320000, 'played'),"
+	"  (1, '2026-11-03', 1, 2, 'Bản tin', 0, 1793653290000000000, 1793653290001000000,"
+	"   1793653300000000000, 441000, 'played');"
 	"INSERT INTO station_state VALUES ('last_alive_ns', 1793566899000000000);"
 	"PRAGMA user_version = 1;";
 
@@ -146,7 +148,7 @@ static void test_upgrade_from_version_1(void **state)
 
 	struct tt *tt = NULL;
 	assert_int_equal(tt_open(&tt, path, TT_OPEN_EXISTING), 0);
-	assert_int_equal(tt_schema_version(tt), 2);
+	assert_int_equal(tt_schema_version(tt), TT_SCHEMA_VERSION);
 	tt_set_today(tt, "2026-11-20");
 	/* the media, exactly */
 	struct tt_media m;
@@ -201,9 +203,15 @@ static void test_upgrade_from_version_1(void **state)
 	struct tt_run *runs = NULL;
 	size_t count = 0;
 	assert_int_equal(tt_runs_between(tt, 0, INT64_MAX, &runs, &count), 0);
-	assert_int_equal(count, 1);
+	assert_int_equal(count, 2);
 	assert_string_equal(runs[0].title, "an old event");
 	assert_int_equal(runs[0].frames_played, 4320000);
+	/* filled from what is left: its event and media are gone */
+	assert_string_equal(runs[0].category, "");
+	assert_int_equal(runs[0].planned_ns, 0);
+	/* the programme's category, the media's length */
+	assert_string_equal(runs[1].category, "Thời sự");
+	assert_int_equal(runs[1].planned_ns, 10 * NS);
 	free(runs);
 	int64_t alive = 0;
 	assert_int_equal(tt_state_get(tt, "last_alive_ns", &alive), 0);
@@ -227,7 +235,7 @@ static void test_upgrade_from_version_1(void **state)
 
 	/* opening again changes nothing */
 	assert_int_equal(tt_open(&tt, path, TT_OPEN_EXISTING), 0);
-	assert_int_equal(tt_schema_version(tt), 2);
+	assert_int_equal(tt_schema_version(tt), TT_SCHEMA_VERSION);
 	tt_close(tt);
 
 	/* a database from a newer loaxa is refused and left alone */
