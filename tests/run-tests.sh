@@ -17,6 +17,8 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_sup
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # the engine's threads, where ThreadSanitizer looks (build-tsan/)
 tsan_unit="test_playout_engine test_playout_convert"
+# unit tests that measure time: never run beside another
+timed_units="test_playout_engine"
 tsan_e2e="test_emergency test_emergency_server test_preemption test_preemption_server test_first_broadcast test_pulse"
 tsan_reports=
 
@@ -64,6 +66,33 @@ run() {
 	fi
 }
 
+# run_two_at_a_time FLAVOUR FILE...: runs the test programs two at once, each
+# with its output kept apart, then reports them in order as run_file does
+run_two_at_a_time() {
+	local flavour=$1 scratch i=0
+	shift
+	scratch=$(mktemp -d)
+	for test in "$@"; do
+		while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+		(
+			passed=0 failed=0 failures=()
+			run_file "$flavour/$(basename "$test")" 300 "$test" >"$scratch/$i.out" 2>&1
+			echo "$passed $failed ${failures[*]}" >"$scratch/$i.counts"
+		) &
+		i=$((i + 1))
+	done
+	wait
+	for ((k = 0; k < i; k++)); do
+		cat "$scratch/$k.out"
+		local p=0 f=0 names=""
+		read -r p f names <"$scratch/$k.counts" || { f=1; names="(a test program's report is missing)"; }
+		passed=$((passed + p))
+		failed=$((failed + f))
+		[ -z "$names" ] || failures+=($names)
+	done
+	rm -rf "$scratch"
+}
+
 for build in "$@"; do
 	build=$(cd "$build" && pwd)
 	flavour=$(basename "$build")
@@ -84,10 +113,18 @@ for build in "$@"; do
 	# build only the engine's
 	wanted() { [ $tsan = 0 ] || [[ " $1 " == *" $2 "* ]]; }
 	if [ "$mode" = unit ] || [ "$mode" = all ]; then
+		# two at a time, but for those that measure time (and all of a
+		# ThreadSanitizer build, whose reports are per test), alone
+		batch=()
 		for test in "$build"/tests/test_*; do
 			wanted "$tsan_unit" "$(basename "$test")" || continue
-			run_file "$flavour/$(basename "$test")" 300 "$test"
+			if [ $tsan = 0 ] && [[ " $timed_units " != *" $(basename "$test") "* ]]; then
+				batch+=("$test")
+			else
+				run_file "$flavour/$(basename "$test")" 300 "$test"
+			fi
 		done
+		[ ${#batch[@]} -eq 0 ] || run_two_at_a_time "$flavour" "${batch[@]}"
 	fi
 	if [ "$mode" = e2e ] || [ "$mode" = all ]; then
 		# the card is built without sanitizers: its own test runs once
