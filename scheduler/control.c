@@ -403,7 +403,8 @@ static void read_client(struct control *control, struct client *client)
 static void pause_accepting(struct control *control, int64_t now, int error)
 {
 	control->accept_paused_until_ns = now + (int64_t)CONTROL_ACCEPT_PAUSE_MS * NS_PER_MS;
-	if (control->pause_logged_ns && now - control->pause_logged_ns < 60 * (int64_t)1000 * NS_PER_MS)
+	int64_t minute_ns = (int64_t)60000 * NS_PER_MS;
+	if (control->pause_logged_ns && now - control->pause_logged_ns < minute_ns)
 		return;
 	control->pause_logged_ns = now;
 	log_message(LOG_WARNING, "control socket: cannot accept a connection: %s; trying again "
