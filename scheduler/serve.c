@@ -177,6 +177,9 @@ int sched_serve(struct sched_config *config)
 		if (row_due_ns && row_due_ns - station_clock_ns() < to_second_ns)
 			to_second_ns = row_due_ns > station_clock_ns() ? row_due_ns - station_clock_ns() : 0;
 		int timeout_ms = (int)(station_clock_real_ns(to_second_ns) / NS_PER_MS) + 1;
+		int control_due_ms = control_timeout_ms(station.control);
+		if (control_due_ms >= 0 && control_due_ms < timeout_ms)
+			timeout_ms = control_due_ms + 1;
 		if (poll(fds, (nfds_t)(2 + control_count), timeout_ms) < 0 && errno != EINTR) {
 			log_message(LOG_ERROR, "poll: %s", strerror(errno));
 			break;
