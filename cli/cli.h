@@ -112,6 +112,7 @@ int cmd_media(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_emergency(int argc, char **argv);
 int cmd_play(int argc, char **argv);
 int cmd_live(int argc, char **argv);

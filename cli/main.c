@@ -15,6 +15,7 @@ static const struct {
 	{ "audit", cmd_audit, "who changed the timetable, when, and what" },
 	{ "serve", cmd_serve, "run the station (foreground)" },
 	{ "log", cmd_log, "the as-run log: what really went on air" },
+	{ "report", cmd_report, "what went on air over a month or a period (Vietnamese)" },
 	{ "emergency", cmd_emergency, "put an emergency announcement on air now" },
 	{ "play", cmd_play, "play an item now (manual broadcast)" },
 	{ "live", cmd_live, "put a microphone or line input on air now" },

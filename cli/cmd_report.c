@@ -1,0 +1,307 @@
+/* loaxa report: what went on air over a month or a period (schedules/report.h),
+ * in Vietnamese, as text for a terminal, CSV for a spreadsheet, or JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "schedules/report.h"
+
+static const struct option_spec specs[] = {
+	{ "month", 1 }, { "from", 1 }, { "until", 1 }, { "category", 1 }, { "format", 1 },
+	{ "separator", 1 }, { NULL, 0 },
+};
+static const char usage[] =
+	"loaxa report (--month YYYY-MM | --from DATE --until DATE) [--category C]\n"
+	"             [--format text|csv] [--separator C] [--json]\n"
+	"  DATE is dd/mm/yyyy or YYYY-MM-DD; --separator is the CSV's (default ',';\n"
+	"  ';' is what Excel expects under a Vietnamese locale)";
+
+/* DATE as dd/mm/yyyy or YYYY-MM-DD into out (YYYY-MM-DD); 0, or -1. */
+static int parse_date(const char *text, char out[11])
+{
+	int day, month, year, used = 0;
+	if (sscanf(text, "%2d/%2d/%4d%n", &day, &month, &year, &used) == 3 && text[used] == '\0')
+		snprintf(out, 11, "%04d-%02d-%02d", year, month, day);
+	else
+		snprintf(out, 11, "%.10s", text);
+	return strlen(text) <= 10 && tt_valid_date(out) ? 0 : -1;
+}
+
+/* The period of the options into from/until; 0, or an exit status. */
+static int read_period(const struct arguments *args, char from[11], char until[11])
+{
+	const char *month = option(args, specs, "month");
+	const char *first = option(args, specs, "from"), *last = option(args, specs, "until");
+	if (month && (first || last)) {
+		fail_message("give either --month or --from and --until, not both");
+		return EXIT_USAGE;
+	}
+	if (month) {
+		char day_one[16];
+		snprintf(day_one, sizeof day_one, "%.7s-01", month);
+		if (strlen(month) != 7 || !tt_valid_date(day_one)) {
+			fail_message("'%s' is not a month; use YYYY-MM, e.g. 2026-11", month);
+			return EXIT_REFUSED;
+		}
+		snprintf(from, 11, "%s", day_one);
+		char next[11];
+		tt_add_days(from, 31, next);          /* into the next month */
+		snprintf(next + 8, 3, "01");
+		tt_add_days(next, -1, until);
+		return 0;
+	}
+	if (!first || !last) {
+		fail_message("say which period: --month YYYY-MM, or --from DATE --until DATE");
+		return EXIT_USAGE;
+	}
+	if (parse_date(first, from) < 0 || parse_date(last, until) < 0) {
+		fail_message("'%s' is not a real date; use dd/mm/yyyy (or YYYY-MM-DD)",
+			     parse_date(first, from) < 0 ? first : last);
+		return EXIT_REFUSED;
+	}
+	if (strcmp(from, until) > 0) {
+		fail_message("the period ends (%s) before it begins (%s)", last, first);
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+static double number(const cJSON *object, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItem(object, key);
+	return cJSON_IsNumber(item) ? item->valuedouble : 0;
+}
+
+static const char *text(const cJSON *object, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItem(object, key);
+	return cJSON_IsString(item) ? item->valuestring : "";
+}
+
+/* YYYY-MM-DD as dd/mm/yyyy */
+static void vietnamese_date(const char *date, char out[11])
+{
+	snprintf(out, 11, "%.2s/%.2s/%.4s", date + 8, date + 5, date);
+}
+
+/* "1 giờ 05 phút 03 giây", "12 phút 00 giây", "45 giây" */
+static void vietnamese_duration(double seconds, char *out, size_t size)
+{
+	long long s = (long long)(seconds + 0.5);
+	if (s >= 3600)
+		snprintf(out, size, "%lld giờ %02lld phút %02lld giây", s / 3600, s / 60 % 60, s % 60);
+	else if (s >= 60)
+		snprintf(out, size, "%lld phút %02lld giây", s / 60, s % 60);
+	else
+		snprintf(out, size, "%lld giây", s);
+}
+
+static void rate_text(const cJSON *object, char *out, size_t size)
+{
+	const cJSON *rate = cJSON_GetObjectItem(object, "rate");
+	if (cJSON_IsNumber(rate))
+		snprintf(out, size, "%.1f%%", rate->valuedouble * 100);
+	else
+		snprintf(out, size, "—");
+}
+
+static const char *category_name(const char *category)
+{
+	return *category ? category : "(chưa phân loại)";
+}
+
+/* Prints text in a column `width` characters wide (UTF-8: a character is
+ * counted once however many bytes it takes), left- or right-aligned. */
+static void cell(const char *value, int width, int right)
+{
+	int length = 0;
+	for (const char *p = value; *p; p++)
+		length += ((unsigned char)*p & 0xC0) != 0x80;
+	if (right)
+		printf("%*s", width > length ? width - length : 0, "");
+	fputs(value, stdout);
+	if (!right)
+		printf("%*s", width > length ? width - length : 0, "");
+}
+
+static void print_count_cells(const char *indent, const char *name, const char *const values[7])
+{
+	printf("%s", indent);
+	cell(name, 44 - (int)strlen(indent), 0);
+	for (int i = 0; i < 6; i++) {
+		putchar(' ');
+		cell(values[i], 9, 1);
+	}
+	printf("  %s\n", values[6]);
+}
+
+static void print_count_row(const char *indent, const char *name, const cJSON *counts)
+{
+	static const char *const keys[5] = { "planned", "aired", "partial", "missed", "failed" };
+	char cells[7][64];
+	const char *values[7];
+	for (int i = 0; i < 5; i++)
+		snprintf(cells[i], sizeof cells[i], "%.0f", number(counts, keys[i]));
+	rate_text(counts, cells[5], sizeof cells[5]);
+	vietnamese_duration(number(counts, "seconds_aired"), cells[6], sizeof cells[6]);
+	for (int i = 0; i < 7; i++)
+		values[i] = cells[i];
+	print_count_cells(indent, name, values);
+}
+
+static void print_text(const cJSON *report)
+{
+	const cJSON *period = cJSON_GetObjectItem(report, "period");
+	char from[11], until[11];
+	vietnamese_date(text(period, "from"), from);
+	vietnamese_date(text(period, "until"), until);
+	printf("BÁO CÁO KẾT QUẢ PHÁT THANH\nTừ ngày %s đến ngày %s\n", from, until);
+	if (*text(report, "category"))
+		printf("Chuyên mục: %s\n", text(report, "category"));
+	printf("\nI. CÁC CHƯƠNG TRÌNH THEO LỊCH\n");
+	static const char *const headings[7] = { "Kế hoạch", "Phát đủ", "Phát dở", "Bỏ lỡ", "Lỗi",
+						 "Tỷ lệ", "Thời lượng" };
+	print_count_cells("  ", "Chuyên mục / chương trình", headings);
+	const cJSON *category;
+	cJSON_ArrayForEach(category, cJSON_GetObjectItem(report, "categories")) {
+		print_count_row("  ", category_name(text(category, "category")), category);
+		const cJSON *title;
+		cJSON_ArrayForEach(title, cJSON_GetObjectItem(category, "titles"))
+			print_count_row("    - ", text(title, "title"), title);
+	}
+	print_count_row("  ", "TỔNG CỘNG", cJSON_GetObjectItem(report, "totals"));
+
+	printf("\nII. PHÁT THỦ CÔNG VÀ KHẨN CẤP\n");
+	const cJSON *manual = cJSON_GetObjectItem(report, "manual");
+	if (cJSON_GetArraySize(manual) == 0)
+		printf("  (không có)\n");
+	const cJSON *row;
+	cJSON_ArrayForEach(row, manual) {
+		char date[11], duration[64];
+		vietnamese_date(text(row, "date"), date);
+		vietnamese_duration(number(row, "seconds"), duration, sizeof duration);
+		printf("  %s ", date);
+		print_local_time(stdout, (int64_t)number(row, "started_ns"), 0);
+		printf("  %-9s %s — %s, người thực hiện: %s%s%s\n", text(row, "priority"),
+		       text(row, "title"), duration, *text(row, "triggered_by") ? text(row, "triggered_by") : "?",
+		       *text(row, "reason") ? "; lý do: " : "", text(row, "reason"));
+	}
+
+	printf("\nIII. THEO NGÀY\n  ");
+	cell("Ngày", 10, 0);
+	static const char *const day_headings[3] = { "Kế hoạch", "Đã phát", "Thủ công" };
+	for (int i = 0; i < 3; i++) {
+		putchar(' ');
+		cell(day_headings[i], 9, 1);
+	}
+	printf("  Thời lượng\n");
+	const cJSON *day;
+	cJSON_ArrayForEach(day, cJSON_GetObjectItem(report, "days")) {
+		char date[11], duration[64];
+		vietnamese_date(text(day, "date"), date);
+		vietnamese_duration(number(day, "seconds_aired"), duration, sizeof duration);
+		printf("  %-10s %9.0f %9.0f %9.0f  %s\n", date, number(day, "planned"),
+		       number(day, "airings"), number(day, "manual"), duration);
+	}
+}
+
+/* One CSV field: quoted when it holds the separator, a quote or a newline. */
+static void csv_field(const char *value, char separator, int last)
+{
+	if (strchr(value, separator) || strpbrk(value, "\"\r\n")) {
+		putchar('"');
+		for (const char *p = value; *p; p++) {
+			if (*p == '"')
+				putchar('"');
+			putchar(*p);
+		}
+		putchar('"');
+	} else {
+		fputs(value, stdout);
+	}
+	fputs(last ? "\r\n" : (char[]){ separator, '\0' }, stdout);
+}
+
+static void csv_counts(const char *kind, const char *category, const char *title,
+		       const cJSON *counts, char separator)
+{
+	char cells[7][32];
+	static const char *const keys[6] = { "planned", "aired", "partial", "missed", "failed",
+					     "seconds_aired" };
+	for (int i = 0; i < 5; i++)
+		snprintf(cells[i], sizeof cells[i], "%.0f", number(counts, keys[i]));
+	snprintf(cells[5], sizeof cells[5], "%.3f", number(counts, keys[5]));
+	const cJSON *rate = cJSON_GetObjectItem(counts, "rate");
+	snprintf(cells[6], sizeof cells[6], cJSON_IsNumber(rate) ? "%.4f" : "",
+		 cJSON_IsNumber(rate) ? rate->valuedouble : 0);
+	csv_field(kind, separator, 0);
+	csv_field(category, separator, 0);
+	csv_field(title, separator, 0);
+	for (int i = 0; i < 7; i++)
+		csv_field(cells[i], separator, i == 6);
+}
+
+/* One table, one header row: each line says what it counts (a title, a
+ * category's sum, the total), so a spreadsheet can filter on it. */
+static void print_csv(const cJSON *report, char separator)
+{
+	fputs("\xEF\xBB\xBF", stdout);   /* UTF-8 BOM: Excel reads the diacritics right */
+	static const char *const header[10] = { "Loại", "Chuyên mục", "Chương trình", "Kế hoạch",
+						"Phát đủ", "Phát dở", "Bỏ lỡ", "Lỗi",
+						"Số giây đã phát", "Tỷ lệ" };
+	for (int i = 0; i < 10; i++)
+		csv_field(header[i], separator, i == 9);
+	const cJSON *category;
+	cJSON_ArrayForEach(category, cJSON_GetObjectItem(report, "categories")) {
+		const cJSON *title;
+		cJSON_ArrayForEach(title, cJSON_GetObjectItem(category, "titles"))
+			csv_counts("chương trình", text(category, "category"), text(title, "title"),
+				   title, separator);
+		csv_counts("chuyên mục", text(category, "category"), "", category, separator);
+	}
+	csv_counts("tổng cộng", "", "", cJSON_GetObjectItem(report, "totals"), separator);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct arguments args;
+	struct settings settings;
+	int rc = begin_command(argc, argv, specs, usage, &args, &settings);
+	if (rc >= 0)
+		return rc;
+	char from[11], until[11];
+	if ((rc = read_period(&args, from, until)) != 0)
+		return rc;
+	const char *format = option(&args, specs, "format");
+	format = format ? format : "text";
+	if (strcmp(format, "text") != 0 && strcmp(format, "csv") != 0) {
+		fail_message("--format is text or csv (and --json for JSON), not '%s'", format);
+		return EXIT_USAGE;
+	}
+	const char *separator = option(&args, specs, "separator");
+	if (separator && (strlen(separator) != 1 || strchr("\"\r\n", *separator))) {
+		fail_message("--separator is one character, such as ';' or ','");
+		return EXIT_USAGE;
+	}
+	struct tt *tt = open_timetable(&settings, TT_OPEN_EXISTING);
+	if (!tt)
+		return EXIT_REFUSED;
+	cJSON *report = tt_report(tt, from, until, option(&args, specs, "category"));
+	if (!report) {
+		fail_message("%s", tt_error(tt));
+		tt_close(tt);
+		return EXIT_REFUSED;
+	}
+	if (args.json) {
+		char *json = cJSON_PrintUnformatted(report);
+		printf("%s\n", json ? json : "null");
+		free(json);
+	} else if (strcmp(format, "csv") == 0) {
+		print_csv(report, separator ? *separator : ',');
+	} else {
+		print_text(report);
+	}
+	cJSON_Delete(report);
+	tt_close(tt);
+	return EXIT_OK;
+}
