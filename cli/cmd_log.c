@@ -3,9 +3,43 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "schedules/report.h"
 
 static const struct option_spec specs[] = { { "date", 1 }, { NULL, 0 } };
-static const char usage[] = "loaxa log [--date YYYY-MM-DD] [--json]";
+static const char usage[] = "loaxa log [--date YYYY-MM-DD] [--json]\n"
+			    "       loaxa log verify [--json]   (was any row changed, inserted or removed?)";
+
+/* `loaxa log verify`: the chain recomputed over the whole log. */
+static int verify(const struct settings *settings, int json)
+{
+	struct tt *tt = open_timetable(settings, TT_OPEN_EXISTING);
+	if (!tt)
+		return EXIT_REFUSED;
+	struct tt_chain_check check;
+	int rc = tt_chain_verify(tt, &check);
+	if (rc < 0) {
+		fail_message("%s", tt_error(tt));
+		tt_close(tt);
+		return EXIT_REFUSED;
+	}
+	if (json) {
+		printf("{\"ok\":%s,\"rows\":%" PRId64 ",\"head\":", rc == 0 ? "true" : "false",
+		       check.rows);
+		json_string(stdout, check.head);
+		printf(",\"head_seq\":%" PRId64 ",\"bad_id\":%" PRId64 ",\"problem\":", check.head_seq,
+		       check.bad_id);
+		json_string(stdout, check.problem);
+		printf("}\n");
+	} else if (rc == 0) {
+		printf("the as-run log is intact: %" PRId64 " row(s) chained; the last (%" PRId64
+		       ") is %s\n", check.rows, check.head_seq, check.head[0] ? check.head : "(none)");
+	} else {
+		fail_message("%s; the chain after it cannot vouch for the log (restore the database "
+			     "from a backup to see what it said)", check.problem);
+	}
+	tt_close(tt);
+	return rc == 0 ? EXIT_OK : EXIT_REFUSED;
+}
 
 static void print_json(const struct tt_run *runs, size_t count)
 {
@@ -71,6 +105,10 @@ int cmd_log(int argc, char **argv)
 {
 	struct arguments args;
 	struct settings settings;
+	if (argc > 0 && strcmp(argv[0], "verify") == 0) {
+		int rc = begin_command(argc - 1, argv + 1, specs, usage, &args, &settings);
+		return rc >= 0 ? rc : verify(&settings, args.json);
+	}
 	int rc = begin_command(argc, argv, specs, usage, &args, &settings);
 	if (rc >= 0)
 		return rc;

@@ -203,6 +203,10 @@ static void print_text(const cJSON *report)
 		printf("  %-10s %9.0f %9.0f %9.0f  %s\n", date, number(day, "planned"),
 		       number(day, "airings"), number(day, "manual"), duration);
 	}
+	const cJSON *chain = cJSON_GetObjectItem(report, "chain");
+	if (*text(chain, "head"))
+		printf("\nMã kiểm chứng nhật ký phát sóng (SHA-256, dòng thứ %.0f): %s\n"
+		       "(kiểm tra lại bằng: loaxa log verify)\n", number(chain, "seq"), text(chain, "head"));
 }
 
 /* One CSV field: quoted when it holds the separator, a quote or a newline. */
@@ -260,6 +264,11 @@ static void print_csv(const cJSON *report, char separator)
 		csv_counts("chuyên mục", text(category, "category"), "", category, separator);
 	}
 	csv_counts("tổng cộng", "", "", cJSON_GetObjectItem(report, "totals"), separator);
+	/* the chain's head, for `loaxa log verify` later */
+	const cJSON *chain = cJSON_GetObjectItem(report, "chain");
+	csv_field("mã kiểm chứng", separator, 0);
+	csv_field("", separator, 0);
+	csv_field(text(chain, "head"), separator, 1);
 }
 
 int cmd_report(int argc, char **argv)

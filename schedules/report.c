@@ -229,6 +229,13 @@ cJSON *tt_report(struct tt *tt, const char *from, const char *until, const char 
 		rc = add_manual(tt, report, from, until, category);
 	if (rc == 0)
 		rc = add_days(tt, report, from, until, category);
+	char head[65];
+	int64_t seq = 0;
+	if (rc == 0 && (rc = tt_chain_head(tt, from, until, head, &seq)) == 0) {
+		cJSON *chain = cJSON_AddObjectToObject(report, "chain");
+		cJSON_AddStringToObject(chain, "head", head);
+		cJSON_AddNumberToObject(chain, "seq", (double)seq);
+	}
 	sqlite3_exec(tt->db, "COMMIT", NULL, NULL, NULL);
 	if (rc < 0) {
 		cJSON_Delete(report);

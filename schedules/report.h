@@ -27,4 +27,25 @@
  * as a JSON document (docs/reports.md), or NULL with tt_error() set. */
 cJSON *tt_report(struct tt *tt, const char *from, const char *until, const char *category);
 
+/*
+ * The chain that makes a report verifiable: each as-run row, when it becomes
+ * final, gets the next chain_seq and chain = SHA-256 (hex) over the previous
+ * row's chain, its own chain_seq and every one of its fields (triggers in
+ * the database; station_state as_run_chain_seq keeps the last). A report
+ * prints the chain of the last row of its period: the record behind a
+ * printed report can be shown later not to have been edited.
+ */
+struct tt_chain_check {
+	int64_t rows;             /* chained rows read */
+	int64_t bad_id;           /* the first row changed or inserted, or after a removal */
+	char problem[1024];       /* a sentence, "" if the chain holds */
+	char head[65];            /* the last row's chain */
+	int64_t head_seq;
+};
+/* 0 if the chain holds, 1 with out->problem if not, < 0 if it could not be
+ * read (tt_error). */
+int tt_chain_verify(struct tt *tt, struct tt_chain_check *out);
+/* The chain of the last row of the dates [from, until]; "" if none. */
+int tt_chain_head(struct tt *tt, const char *from, const char *until, char head[65], int64_t *seq);
+
 #endif

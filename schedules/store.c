@@ -140,7 +140,17 @@ static const char *const migrations[] = {
 	"    JOIN programme r ON r.id = c.programme_id WHERE c.id = as_run.event_id),"
 	"    (SELECT m.category FROM media m WHERE m.id = as_run.media_id), ''),"
 	"  planned_ns = coalesce((SELECT m.frames * 1000000000 / m.rate FROM media m"
-	"    WHERE m.id = as_run.media_id), 0);",
+	"    WHERE m.id = as_run.media_id), 0);"
+	/* ... and the chain that shows later whether a row was changed,
+	 * inserted or removed (chain.c; old rows are chained after this) */
+	"ALTER TABLE as_run ADD COLUMN chain_seq INTEGER;"
+	"ALTER TABLE as_run ADD COLUMN chain TEXT;"
+	"CREATE UNIQUE INDEX as_run_chain ON as_run (chain_seq);"
+	"CREATE TRIGGER as_run_chain_insert AFTER INSERT ON as_run"
+	"  WHEN NEW.status <> 'playing' BEGIN " TT_CHAIN_SQL("NEW.id") " END;"
+	"CREATE TRIGGER as_run_chain_final AFTER UPDATE OF status ON as_run"
+	"  WHEN OLD.status = 'playing' AND NEW.status <> 'playing' BEGIN "
+	TT_CHAIN_SQL("NEW.id") " END;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
@@ -459,6 +469,8 @@ static int migrate(struct tt *tt)
 			rc = tt_fail_db(tt, "upgrading the database");
 			goto fail;
 		}
+		if (i == 2 && (rc = tt_chain_existing(tt)) < 0)
+			goto fail;
 	}
 	if (version < MIGRATION_COUNT) {
 		char sql[64];
@@ -502,6 +514,8 @@ int tt_open(struct tt **out, const char *path, enum tt_open_mode mode)
 	}
 	sqlite3_busy_timeout(tt->db, 5000);
 	sqlite3_extended_result_codes(tt->db, 1);
+	if (tt_chain_register(tt->db) != SQLITE_OK)
+		return tt_fail_db(tt, path);
 	if (sqlite3_exec(tt->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
 		return tt_fail_db(tt, path);
 	if (sqlite3_exec(tt->db,

@@ -43,6 +43,29 @@ sqlite3_stmt *tt_prepare(struct tt *tt, const char *sql);
  * column 0 when value is not NULL and *found = 1), else TT_ERR_DB. */
 int tt_query_id(struct tt *tt, const char *sql, int64_t id, int64_t *value, int *found);
 
+/* The as-run log's chain (chain.c): each row, once final, gets the next
+ * chain_seq and chain = SHA-256 of the previous row's chain, its own
+ * chain_seq and every field, as hex. TT_CHAIN_ROW_TEXT is the fields of the
+ * row in scope; TT_CHAIN_SQL(id) chains row `id` (an SQL expression). */
+#define TT_CHAIN_ROW_TEXT \
+	"id || '|' || event_id || '|' || quote(occurrence_date) || '|' || part || '|' ||" \
+	" media_id || '|' || quote(title) || '|' || priority || '|' || scheduled_ns || '|' ||" \
+	" started_ns || '|' || ended_ns || '|' || frames_played || '|' || quote(status) || '|' ||" \
+	" xruns || '|' || quote(triggered_by) || '|' || quote(detail) || '|' || quote(category)" \
+	" || '|' || planned_ns"
+#define TT_CHAIN_SQL(id) \
+	"UPDATE as_run SET chain_seq = (SELECT coalesce(max(chain_seq), 0) + 1 FROM as_run)" \
+	"  WHERE id = " id ";" \
+	"UPDATE as_run SET chain = loaxa_sha256(coalesce((SELECT p.chain FROM as_run p" \
+	"  WHERE p.chain_seq = as_run.chain_seq - 1), '') || '|' || chain_seq || '|' || " \
+	TT_CHAIN_ROW_TEXT ") WHERE id = " id ";" \
+	"INSERT OR REPLACE INTO station_state VALUES ('as_run_chain_seq'," \
+	"  (SELECT chain_seq FROM as_run WHERE id = " id "));"
+/* Registers loaxa_sha256(text) on the connection. */
+int tt_chain_register(sqlite3 *db);
+/* Chains the final rows that have no chain yet, in id order (an upgrade). */
+int tt_chain_existing(struct tt *tt);
+
 /* SQL for the next id of a table, never one given before (id_counter). */
 #define TT_NEXT_ID(table) "(SELECT value + 1 FROM id_counter WHERE name = '" table "')"
 

@@ -125,6 +125,37 @@ check "every media item is removed" test "$(sqlite3 "$DB" "SELECT count(*) FROM 
 check "the JSON report is byte-identical after" cmp "$WORK/report.json" "$WORK/report-after.json"
 check "the text report is byte-identical after" cmp "$WORK/report.txt" "$WORK/report-after.txt"
 
+# the chain: the report names its head, `log verify` vouches for it, and
+# names the row after each edit made behind the station's back
+head=$(json_field "$WORK/report.json" "d['chain']['head']")
+check "the report carries the chain's head ($head)" grep -Eq '^[0-9a-f]{64}$' <<<"$head"
+check "the text prints it" grep -q "$head" "$WORK/report.txt"
+check "and the CSV" grep -q "$head" "$WORK/report.csv"
+"$LOAXA" log verify --json >"$WORK/verify.json" || true
+check "log verify: intact, with the same head" \
+	test "$(json_field "$WORK/verify.json" "(d['ok'], d['head'] == '$head')")" = "(True, True)"
+cp "$DB" "$WORK/pristine.db"
+tampered() {   # tampered SQL WANTED: log verify fails and names it
+	cp "$WORK/pristine.db" "$DB"
+	rm -f "$DB-wal" "$DB-shm"
+	sqlite3 "$DB" "$1"
+	expect_status 1 "$2" "$LOAXA" log verify
+}
+tampered "UPDATE as_run SET frames_played = frames_played + 1 WHERE id = 3" "row 3 .* was changed"
+tampered "DELETE FROM as_run WHERE id = 4" "1 row\(s\) before row 5 .* were removed"
+last=$(sqlite3 "$WORK/pristine.db" "SELECT max(id) FROM as_run")
+tampered "DELETE FROM as_run WHERE id = $last" "the last 1 row\(s\) of the as-run log were removed"
+cp "$WORK/pristine.db" "$DB"
+refused=0
+sqlite3 "$DB" "INSERT INTO as_run (title, priority, status) VALUES ('forged', 0, 'played')" \
+	2>/dev/null || refused=1
+check "a row inserted through the sqlite3 shell is refused (the chain needs the station)" \
+	test $refused = 1
+tampered "DROP TRIGGER as_run_chain_insert;
+	INSERT INTO as_run (title, priority, status) VALUES ('forged', 0, 'played')" \
+	"row [0-9]+ \('forged'\) was inserted into the as-run log by something other than the station"
+cp "$WORK/pristine.db" "$DB"
+
 # bad input
 expect_status 1 "'2026-13' is not a month" "$LOAXA" report --month 2026-13
 expect_status 1 "'31/02/2026' is not a real date" "$LOAXA" report --from 31/02/2026 --until 01/03/2026

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "tests/unit/test_timetable_fixture.h"
+#include "schedules/report.h"
 
 /* Schema version 1, exactly as released (schedules/store.c, migration 0 → 1). */
 static const char schema_v1[] =
@@ -213,6 +214,12 @@ static void test_upgrade_from_version_1(void **state)
 	assert_string_equal(runs[1].category, "Thời sự");
 	assert_int_equal(runs[1].planned_ns, 10 * NS);
 	free(runs);
+	/* and chained, in id order: the chain holds */
+	struct tt_chain_check chain;
+	assert_int_equal(tt_chain_verify(tt, &chain), 0);
+	assert_int_equal(chain.rows, 2);
+	assert_int_equal(chain.head_seq, 2);
+	assert_int_equal((int)strlen(chain.head), 64);
 	int64_t alive = 0;
 	assert_int_equal(tt_state_get(tt, "last_alive_ns", &alive), 0);
 	assert_int_equal(alive, 1793566899000000000LL);
