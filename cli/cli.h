@@ -99,6 +99,15 @@ int parse_action(int argc, char **argv, const struct option_spec *specs,
 		 struct arguments *args, int *status);
 /* open_timetable, then the audit trail names operator_name (NULL: the OS user). */
 struct tt *open_timetable_as(const struct settings *settings, const char *operator_name);
+/* A date as operators write it, dd/mm/yyyy, or YYYY-MM-DD, into out as
+ * YYYY-MM-DD; 0, or -1 if it is not a real date. */
+int parse_user_date(const char *text, char out[11]);
+/* --from and --until (both needed) into dates, the first not after the
+ * last; 0, or the exit status with the message printed. */
+int read_period_dates(const char *first, const char *last, char from[11], char until[11]);
+/* --format (text or csv, NULL: text) and --separator (one character, NULL:
+ * the default) are ones a table command takes; 0, or EXIT_USAGE printed. */
+int check_table_format(const char *format, const char *separator);
 /* "12 min 05 s", "1 h 02 min 00 s", "45 s" */
 void format_duration(int64_t ns, char *out, size_t size);
 /* "05:30:00" */

@@ -16,17 +16,6 @@ static const char usage[] =
 	"  DATE is dd/mm/yyyy or YYYY-MM-DD; --separator is the CSV's (default ',';\n"
 	"  ';' is what Excel expects under a Vietnamese locale)";
 
-/* DATE as dd/mm/yyyy or YYYY-MM-DD into out (YYYY-MM-DD); 0, or -1. */
-static int parse_date(const char *text, char out[11])
-{
-	int day, month, year, used = 0;
-	if (sscanf(text, "%2d/%2d/%4d%n", &day, &month, &year, &used) == 3 && text[used] == '\0')
-		snprintf(out, 11, "%04d-%02d-%02d", year, month, day);
-	else
-		snprintf(out, 11, "%.10s", text);
-	return strlen(text) <= 10 && tt_valid_date(out) ? 0 : -1;
-}
-
 /* The period of the options into from/until; 0, or an exit status. */
 static int read_period(const struct arguments *args, char from[11], char until[11])
 {
@@ -50,20 +39,11 @@ static int read_period(const struct arguments *args, char from[11], char until[1
 		tt_add_days(next, -1, until);
 		return 0;
 	}
-	if (!first || !last) {
+	if (!first && !last) {
 		fail_message("say which period: --month YYYY-MM, or --from DATE --until DATE");
 		return EXIT_USAGE;
 	}
-	if (parse_date(first, from) < 0 || parse_date(last, until) < 0) {
-		fail_message("'%s' is not a real date; use dd/mm/yyyy (or YYYY-MM-DD)",
-			     parse_date(first, from) < 0 ? first : last);
-		return EXIT_REFUSED;
-	}
-	if (strcmp(from, until) > 0) {
-		fail_message("the period ends (%s) before it begins (%s)", last, first);
-		return EXIT_REFUSED;
-	}
-	return 0;
+	return read_period_dates(first, last, from, until);
 }
 
 static double number(const cJSON *object, const char *key)
@@ -209,23 +189,6 @@ static void print_text(const cJSON *report)
 		       "(kiểm tra lại bằng: loaxa log verify)\n", number(chain, "seq"), text(chain, "head"));
 }
 
-/* One CSV field: quoted when it holds the separator, a quote or a newline. */
-static void csv_field(const char *value, char separator, int last)
-{
-	if (strchr(value, separator) || strpbrk(value, "\"\r\n")) {
-		putchar('"');
-		for (const char *p = value; *p; p++) {
-			if (*p == '"')
-				putchar('"');
-			putchar(*p);
-		}
-		putchar('"');
-	} else {
-		fputs(value, stdout);
-	}
-	fputs(last ? "\r\n" : (char[]){ separator, '\0' }, stdout);
-}
-
 static void csv_counts(const char *kind, const char *category, const char *title,
 		       const cJSON *counts, char separator)
 {
@@ -238,11 +201,11 @@ static void csv_counts(const char *kind, const char *category, const char *title
 	const cJSON *rate = cJSON_GetObjectItem(counts, "rate");
 	snprintf(cells[6], sizeof cells[6], cJSON_IsNumber(rate) ? "%.4f" : "",
 		 cJSON_IsNumber(rate) ? rate->valuedouble : 0);
-	csv_field(kind, separator, 0);
-	csv_field(category, separator, 0);
-	csv_field(title, separator, 0);
+	tt_csv_field(stdout, kind, separator, 0);
+	tt_csv_field(stdout, category, separator, 0);
+	tt_csv_field(stdout, title, separator, 0);
 	for (int i = 0; i < 7; i++)
-		csv_field(cells[i], separator, i == 6);
+		tt_csv_field(stdout, cells[i], separator, i == 6);
 }
 
 /* One table, one header row: each line says what it counts (a title, a
@@ -254,7 +217,7 @@ static void print_csv(const cJSON *report, char separator)
 						"Phát đủ", "Phát dở", "Bỏ lỡ", "Lỗi",
 						"Số giây đã phát", "Tỷ lệ" };
 	for (int i = 0; i < 10; i++)
-		csv_field(header[i], separator, i == 9);
+		tt_csv_field(stdout, header[i], separator, i == 9);
 	const cJSON *category;
 	cJSON_ArrayForEach(category, cJSON_GetObjectItem(report, "categories")) {
 		const cJSON *title;
@@ -266,9 +229,9 @@ static void print_csv(const cJSON *report, char separator)
 	csv_counts("tổng cộng", "", "", cJSON_GetObjectItem(report, "totals"), separator);
 	/* the chain's head, for `loaxa log verify` later */
 	const cJSON *chain = cJSON_GetObjectItem(report, "chain");
-	csv_field("mã kiểm chứng", separator, 0);
-	csv_field("", separator, 0);
-	csv_field(text(chain, "head"), separator, 1);
+	tt_csv_field(stdout, "mã kiểm chứng", separator, 0);
+	tt_csv_field(stdout, "", separator, 0);
+	tt_csv_field(stdout, text(chain, "head"), separator, 1);
 }
 
 int cmd_report(int argc, char **argv)
@@ -282,16 +245,10 @@ int cmd_report(int argc, char **argv)
 	if ((rc = read_period(&args, from, until)) != 0)
 		return rc;
 	const char *format = option(&args, specs, "format");
-	format = format ? format : "text";
-	if (strcmp(format, "text") != 0 && strcmp(format, "csv") != 0) {
-		fail_message("--format is text or csv (and --json for JSON), not '%s'", format);
-		return EXIT_USAGE;
-	}
 	const char *separator = option(&args, specs, "separator");
-	if (separator && (strlen(separator) != 1 || strchr("\"\r\n", *separator))) {
-		fail_message("--separator is one character, such as ';' or ','");
-		return EXIT_USAGE;
-	}
+	if ((rc = check_table_format(format, separator)) != 0)
+		return rc;
+	format = format ? format : "text";
 	struct tt *tt = open_timetable(&settings, TT_OPEN_EXISTING);
 	if (!tt)
 		return EXIT_REFUSED;

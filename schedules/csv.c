@@ -26,7 +26,7 @@ static const char *const column_names[COLUMN_COUNT] = {
 
 /* ---- export ---- */
 
-static void write_field(FILE *out, const char *text, char delimiter, int last)
+void tt_csv_field(FILE *out, const char *text, char delimiter, int last)
 {
 	size_t length = strlen(text);
 	int quote = length && (text[0] == ' ' || text[length - 1] == ' ');
@@ -124,7 +124,7 @@ static int export_event(void *user, const struct tt_event *e)
 				 : c == COL_PROGRAMME ? (e->programme_id > 0 ? s->programme.name : "")
 				 : c == COL_SKIP ? exceptions.skip
 				 : c == COL_MOVE ? exceptions.move : fields[c];
-		write_field(s->out, text, s->options->delimiter, c == COLUMN_COUNT - 1);
+		tt_csv_field(s->out, text, s->options->delimiter, c == COLUMN_COUNT - 1);
 	}
 	return 0;
 }
@@ -143,7 +143,7 @@ int tt_export_csv(struct tt *tt, FILE *out, const struct tt_csv_options *options
 	if (options->bom)
 		fputs("\xEF\xBB\xBF", out);
 	for (int c = 0; c < COLUMN_COUNT; c++)
-		write_field(out, column_names[c], options->delimiter, c == COLUMN_COUNT - 1);
+		tt_csv_field(out, column_names[c], options->delimiter, c == COLUMN_COUNT - 1);
 	struct export_state state = { .tt = tt, .out = out, .options = options };
 	/* one read transaction, so the rows agree with each other */
 	if (sqlite3_exec(tt->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)

@@ -275,6 +275,9 @@ struct tt_csv_options {
 /* Writes the header and one row per event (with its skips and moves), in id
  * order, lines ending CRLF. */
 int tt_export_csv(struct tt *tt, FILE *out, const struct tt_csv_options *options);
+/* One CSV field and its delimiter (or CRLF when last), quoted when it holds
+ * the delimiter, a quote, a line break, or spaces at an end. */
+void tt_csv_field(FILE *out, const char *text, char delimiter, int last);
 /* Adds every row of the text (UTF-8, with or without BOM, comma or
  * semicolon, the header first) as new events, or none: any bad row or
  * conflict refuses the whole file, tt_error saying "line N: why". replace

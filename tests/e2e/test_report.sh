@@ -125,6 +125,27 @@ check "every media item is removed" test "$(sqlite3 "$DB" "SELECT count(*) FROM 
 check "the JSON report is byte-identical after" cmp "$WORK/report.json" "$WORK/report-after.json"
 check "the text report is byte-identical after" cmp "$WORK/report.txt" "$WORK/report-after.txt"
 
+# `loaxa log` over the period, by category and status, as CSV
+"$LOAXA" log --from "$from" --until "$until" --category "Thời sự" --format csv --separator ';' \
+	>"$WORK/log.csv"
+python3 - "$WORK/log.csv" <<'PYTHON' >"$WORK/log-verdicts"
+import csv, sys
+raw = open(sys.argv[1], "rb").read()
+rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
+def say(ok, text): print(("PASS " if ok else "FAIL ") + text)
+say(raw.startswith(b"\xef\xbb\xbf") and rows[0][:3] == ["id", "date", "scheduled"], "log CSV: BOM and header")
+got = [(r[8], r[6]) for r in rows[1:]]
+say(got == [("Thời sự", "played"), ("Thời sự chiều", "preempted"), ("Thời sự chiều", "skipped")],
+    f"log --category: the news rows only ({got})")
+say(all(r[9] == "Thời sự" for r in rows[1:]), "each with its category")
+PYTHON
+record_verdicts "$WORK/log-verdicts"
+"$LOAXA" log --from "$from" --until "$until" --status missed --json >"$WORK/missed.json"
+check "log --status missed: 'CCHC tối' alone" \
+	test "$(json_field "$WORK/missed.json" "[r['title'] for r in d]")" = "['CCHC tối']"
+expect_status 2 "'lost' is not a status" "$LOAXA" log --status lost
+expect_status 2 "either --date or --from" "$LOAXA" log --date "$from" --from "$from" --until "$until"
+
 # the chain: the report names its head, `log verify` vouches for it, and
 # names the row after each edit made behind the station's back
 head=$(json_field "$WORK/report.json" "d['chain']['head']")
