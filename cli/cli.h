@@ -17,6 +17,8 @@ struct settings {
 	char config_path[1024];    /* the file read, "" if none */
 	char db_path[1024];
 	char library_dir[1024];
+	char station_name[256];     /* on reports: "Đài truyền thanh xã ..." */
+	char organisation[256];     /* on reports: "UBND xã ..." */
 	char device[512];
 	int rate, channels, period_ms, periods, realtime_priority;
 	double loudness_target_lufs, max_true_peak_dbtp;

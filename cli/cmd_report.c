@@ -12,7 +12,7 @@ static const struct option_spec specs[] = {
 };
 static const char usage[] =
 	"loaxa report (--month YYYY-MM | --from DATE --until DATE) [--category C]\n"
-	"             [--format text|csv] [--separator C] [--json]\n"
+	"             [--format text|csv|html] [--separator C] [--json]\n"
 	"  DATE is dd/mm/yyyy or YYYY-MM-DD; --separator is the CSV's (default ',';\n"
 	"  ';' is what Excel expects under a Vietnamese locale)";
 
@@ -234,6 +234,142 @@ static void print_csv(const cJSON *report, char separator)
 	tt_csv_field(stdout, text(chain, "head"), separator, 1);
 }
 
+/* Text for HTML: the five characters that mean something there escaped. */
+static void html(const char *value)
+{
+	for (const char *p = value; *p; p++) {
+		switch (*p) {
+		case '&': fputs("&amp;", stdout); break;
+		case '<': fputs("&lt;", stdout); break;
+		case '>': fputs("&gt;", stdout); break;
+		case '"': fputs("&quot;", stdout); break;
+		case '\'': fputs("&#39;", stdout); break;
+		default: putchar(*p);
+		}
+	}
+}
+
+static void html_count_row(const char *class, const char *name, const cJSON *counts)
+{
+	static const char *const keys[5] = { "planned", "aired", "partial", "missed", "failed" };
+	char rate[16], duration[64];
+	rate_text(counts, rate, sizeof rate);
+	vietnamese_duration(number(counts, "seconds_aired"), duration, sizeof duration);
+	printf("<tr class=\"%s\"><td>", class);
+	html(name);
+	printf("</td>");
+	for (int i = 0; i < 5; i++)
+		printf("<td class=\"n\">%.0f</td>", number(counts, keys[i]));
+	printf("<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n", rate, duration);
+}
+
+/* One printable page (A4) in the shape of a Vietnamese administrative
+ * report: who it is from, the national motto, the title and period, the
+ * tables, the chain's head, and places to sign. */
+static void print_html(const cJSON *report, const struct settings *settings)
+{
+	const cJSON *period = cJSON_GetObjectItem(report, "period");
+	char from[11], until[11], today[11];
+	vietnamese_date(text(period, "from"), from);
+	vietnamese_date(text(period, "until"), until);
+	char iso_today[11];
+	tt_local_date(now_ns(), iso_today);
+	vietnamese_date(iso_today, today);
+	printf("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">\n"
+	       "<title>Báo cáo kết quả phát thanh %s – %s</title>\n<style>\n"
+	       "@page { size: A4; margin: 20mm 15mm 20mm 25mm; }\n"
+	       "body { font-family: 'Times New Roman', 'DejaVu Serif', serif; font-size: 13pt;"
+	       " color: #000; margin: 0; }\n"
+	       ".head { display: flex; justify-content: space-between; text-align: center; }\n"
+	       ".head > div { width: 48%%; } .upper { text-transform: uppercase; font-weight: bold; }\n"
+	       ".motto { font-weight: bold; text-decoration: underline; }\n"
+	       ".place { text-align: right; font-style: italic; margin: 6pt 0 12pt; }\n"
+	       "h1 { text-align: center; font-size: 15pt; margin: 12pt 0 0; }\n"
+	       "h2 { text-align: center; font-size: 13pt; font-weight: normal; margin: 2pt 0 12pt; }\n"
+	       "h3 { font-size: 13pt; margin: 12pt 0 4pt; }\n"
+	       "table { border-collapse: collapse; width: 100%%; font-size: 11pt; page-break-inside: auto; }\n"
+	       "tr { page-break-inside: avoid; } thead { display: table-header-group; }\n"
+	       "th, td { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; }\n"
+	       "th { background: #eee; } td.n { text-align: right; white-space: nowrap; }\n"
+	       "tr.category td { font-weight: bold; } tr.total td { font-weight: bold; background: #eee; }\n"
+	       ".chain { font-size: 9pt; word-break: break-all; margin-top: 10pt; }\n"
+	       ".sign { display: flex; justify-content: space-between; text-align: center;"
+	       " margin-top: 24pt; page-break-inside: avoid; }\n"
+	       ".sign > div { width: 45%%; } .sign .room { height: 60pt; }\n"
+	       "</style></head><body>\n", from, until);
+	printf("<div class=\"head\"><div><div class=\"upper\">");
+	html(settings->organisation);
+	printf("</div><div class=\"upper\">");
+	html(settings->station_name);
+	printf("</div></div><div><div class=\"upper\">Cộng hòa xã hội chủ nghĩa Việt Nam</div>"
+	       "<div class=\"motto\">Độc lập - Tự do - Hạnh phúc</div></div></div>\n");
+	printf("<p class=\"place\">Ngày %.2s tháng %.2s năm %.4s</p>\n", today, today + 3, today + 6);
+	printf("<h1>BÁO CÁO</h1>\n<h2>Kết quả phát thanh từ ngày %s đến ngày %s", from, until);
+	if (*text(report, "category")) {
+		printf("<br>Chuyên mục: ");
+		html(text(report, "category"));
+	}
+	printf("</h2>\n");
+
+	printf("<h3>I. Các chương trình theo lịch</h3>\n<table><thead><tr><th>Chuyên mục / "
+	       "chương trình</th><th>Kế hoạch</th><th>Phát đủ</th><th>Phát dở</th><th>Bỏ lỡ</th>"
+	       "<th>Lỗi</th><th>Tỷ lệ</th><th>Thời lượng</th></tr></thead><tbody>\n");
+	const cJSON *category;
+	cJSON_ArrayForEach(category, cJSON_GetObjectItem(report, "categories")) {
+		html_count_row("category", category_name(text(category, "category")), category);
+		const cJSON *title;
+		cJSON_ArrayForEach(title, cJSON_GetObjectItem(category, "titles"))
+			html_count_row("title", text(title, "title"), title);
+	}
+	html_count_row("total", "Tổng cộng", cJSON_GetObjectItem(report, "totals"));
+	printf("</tbody></table>\n");
+
+	printf("<h3>II. Phát thủ công và khẩn cấp</h3>\n");
+	const cJSON *manual = cJSON_GetObjectItem(report, "manual");
+	if (cJSON_GetArraySize(manual) == 0)
+		printf("<p>Không có.</p>\n");
+	else
+		printf("<table><thead><tr><th>Thời gian</th><th>Nội dung</th><th>Mức</th>"
+		       "<th>Thời lượng</th><th>Người thực hiện</th><th>Lý do</th></tr></thead><tbody>\n");
+	const cJSON *row;
+	cJSON_ArrayForEach(row, manual) {
+		char date[11], duration[64];
+		vietnamese_date(text(row, "date"), date);
+		vietnamese_duration(number(row, "seconds"), duration, sizeof duration);
+		printf("<tr><td class=\"n\">%s ", date);
+		print_local_time(stdout, (int64_t)number(row, "started_ns"), 0);
+		printf("</td><td>");
+		html(text(row, "title"));
+		printf("</td><td>%s</td><td class=\"n\">%s</td><td>", text(row, "priority"), duration);
+		html(text(row, "triggered_by"));
+		printf("</td><td>");
+		html(text(row, "reason"));
+		printf("</td></tr>\n");
+	}
+	if (cJSON_GetArraySize(manual) > 0)
+		printf("</tbody></table>\n");
+
+	printf("<h3>III. Theo ngày</h3>\n<table><thead><tr><th>Ngày</th><th>Kế hoạch</th>"
+	       "<th>Đã phát</th><th>Thủ công</th><th>Thời lượng</th></tr></thead><tbody>\n");
+	const cJSON *day;
+	cJSON_ArrayForEach(day, cJSON_GetObjectItem(report, "days")) {
+		char date[11], duration[64];
+		vietnamese_date(text(day, "date"), date);
+		vietnamese_duration(number(day, "seconds_aired"), duration, sizeof duration);
+		printf("<tr><td>%s</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>"
+		       "<td class=\"n\">%.0f</td><td class=\"n\">%s</td></tr>\n", date,
+		       number(day, "planned"), number(day, "airings"), number(day, "manual"), duration);
+	}
+	printf("</tbody></table>\n");
+	const cJSON *chain = cJSON_GetObjectItem(report, "chain");
+	printf("<p class=\"chain\">Mã kiểm chứng nhật ký phát sóng (SHA-256, dòng thứ %.0f): "
+	       "%s<br>Kiểm tra lại bằng lệnh: loaxa log verify</p>\n", number(chain, "seq"),
+	       *text(chain, "head") ? text(chain, "head") : "—");
+	printf("<div class=\"sign\"><div><b>NGƯỜI LẬP BÁO CÁO</b><br><i>(Ký, ghi rõ họ tên)</i>"
+	       "<div class=\"room\"></div></div><div><b>THỦ TRƯỞNG ĐƠN VỊ</b><br><i>(Ký, ghi rõ "
+	       "họ tên, đóng dấu)</i><div class=\"room\"></div></div></div>\n</body></html>\n");
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct arguments args;
@@ -246,7 +382,8 @@ int cmd_report(int argc, char **argv)
 		return rc;
 	const char *format = option(&args, specs, "format");
 	const char *separator = option(&args, specs, "separator");
-	if ((rc = check_table_format(format, separator)) != 0)
+	int is_html = format && strcmp(format, "html") == 0;
+	if ((rc = check_table_format(is_html ? NULL : format, separator)) != 0)
 		return rc;
 	format = format ? format : "text";
 	struct tt *tt = open_timetable(&settings, TT_OPEN_EXISTING);
@@ -264,6 +401,8 @@ int cmd_report(int argc, char **argv)
 		free(json);
 	} else if (strcmp(format, "csv") == 0) {
 		print_csv(report, separator ? *separator : ',');
+	} else if (strcmp(format, "html") == 0) {
+		print_html(report, &settings);
 	} else {
 		print_text(report);
 	}

@@ -170,6 +170,10 @@ static int read_config(const char *path, struct settings *s)
 		trim(value);
 		if (strcmp(key, "database") == 0)
 			snprintf(s->db_path, sizeof s->db_path, "%s", value);
+		else if (strcmp(key, "station_name") == 0)
+			snprintf(s->station_name, sizeof s->station_name, "%s", value);
+		else if (strcmp(key, "organisation") == 0)
+			snprintf(s->organisation, sizeof s->organisation, "%s", value);
 		else if (strcmp(key, "library") == 0)
 			snprintf(s->library_dir, sizeof s->library_dir, "%s", value);
 		else if (strcmp(key, "device") == 0)

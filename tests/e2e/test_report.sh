@@ -125,6 +125,31 @@ check "every media item is removed" test "$(sqlite3 "$DB" "SELECT count(*) FROM 
 check "the JSON report is byte-identical after" cmp "$WORK/report.json" "$WORK/report-after.json"
 check "the text report is byte-identical after" cmp "$WORK/report.txt" "$WORK/report-after.txt"
 
+# the HTML form, printed to PDF by headless Chromium as an office would
+printf 'station_name = Đài truyền thanh xã Hòa Bình\norganisation = UBND xã Hòa Bình\n' \
+	>"$WORK/station.conf"
+"$LOAXA" report --from "$from" --until "$until" --format html --config "$WORK/station.conf" \
+	>"$WORK/report.html"
+check "the HTML page is one self-contained document" \
+	bash -c "grep -q '^<!DOCTYPE html>' '$WORK/report.html' && ! grep -Eq '(src|href)=' '$WORK/report.html'"
+if command -v chromium >/dev/null; then
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$WORK/chromium" --no-pdf-header-footer \
+		--print-to-pdf="$WORK/report.pdf" "file://$WORK/report.html" >"$WORK/chromium.log" 2>&1 || true
+	pages=$(pdfinfo "$WORK/report.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')
+	check "Chromium prints it to a PDF (${pages:-no} page(s))" test "${pages:-0}" -ge 1
+	check "of A4 pages" grep -q "(A4)" <(pdfinfo "$WORK/report.pdf" 2>/dev/null)
+	pdftotext "$WORK/report.pdf" "$WORK/report-pdf.txt" 2>/dev/null || true
+	for words in "BÁO CÁO" "Kết quả phát thanh từ ngày $from đến ngày $until" "CCHC trưa" \
+		"Thời sự chiều" "HÒA BÌNH" "NGƯỜI LẬP BÁO CÁO" \
+		"$(json_field "$WORK/report.json" "d['chain']['head'][:16]")"; do
+		check "the PDF says '$words'" grep -qF "$words" <(tr '\n' ' ' <"$WORK/report-pdf.txt")
+	done
+else
+	fail "chromium is not installed (make deps installs it): the printed report is not checked"
+fi
+
 # `loaxa log` over the period, by category and status, as CSV
 "$LOAXA" log --from "$from" --until "$until" --category "Thời sự" --format csv --separator ';' \
 	>"$WORK/log.csv"
