@@ -90,6 +90,18 @@ static const char *why_not_imported(int err)
 	}
 }
 
+/* A position in the file as the operator's players show it: "mm:ss", or
+ * "h:mm:ss" from an hour on. */
+static void format_position(int64_t frames, int rate, char *out, size_t size)
+{
+	int64_t seconds = rate > 0 ? frames / rate : 0;
+	if (seconds >= 3600)
+		snprintf(out, size, "%" PRId64 ":%02d:%02d", seconds / 3600, (int)(seconds / 60 % 60),
+			 (int)(seconds % 60));
+	else
+		snprintf(out, size, "%02d:%02d", (int)(seconds / 60), (int)(seconds % 60));
+}
+
 static void fill_row(struct tt_media *row, const struct media_analysis *a, const char *file,
 		     const char *stored, const char *title, const char *category,
 		     double gain_db, double trim_db)
@@ -187,6 +199,13 @@ static int import_one(struct tt *tt, const struct settings *settings, const char
 			       &progress);
 	if (progress.shown)
 		fprintf(stderr, "\r\033[K");
+	if (rc == MEDIA_ERR_UNSEEKABLE && analysis.unseekable_frame >= 0) {
+		char at[32];
+		format_position(analysis.unseekable_frame, analysis.info.rate, at, sizeof at);
+		fprintf(stderr, "loaxa: %s: not imported: %s (the first position that failed: %s)\n",
+			file, media_strerror(rc), at);
+		return -1;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "loaxa: %s: not imported: %s\n", file, why_not_imported(rc));
 		return -1;

@@ -11,6 +11,24 @@
 #define ANALYSE_BLOCK_FRAMES 4096
 #define HASH_BLOCK_BYTES 65536
 #define SILENCE_THRESHOLD 0.001f /* -60 dBFS */
+/* Where import opens the file again part-way in, as playout does to resume
+ * or rejoin an item: at 1/4, 2/4 and 3/4 of it, and this many frames
+ * before its end; each time this many frames must match the whole decode. */
+#define SEEK_PROBES 4
+#define SEEK_WINDOW_FRAMES 1024
+/* How far a sample decoded after a seek may be from the same sample of the
+ * whole decode. libmpg123 seeks sample-accurately after its scan and
+ * decodes from MP3_SEEK_PREFRAMES frames before the target, so its samples
+ * match to within float rounding (measured: at most 9e-8 on the fixtures,
+ * 1.5e-8 on the benchmark's speech); every other decoder is exact. */
+#define SEEK_TOLERANCE_MPEG 1e-5f
+
+/* A stretch of the whole decode kept to be compared after a seek. */
+struct seek_probe {
+	int64_t start;       /* source frame */
+	long frames;         /* ≤ SEEK_WINDOW_FRAMES */
+	float *samples;      /* frames × channels, interleaved */
+};
 
 struct hash_progress {
 	struct media_sha256 sha;
@@ -43,6 +61,91 @@ static int hash_upto(struct hash_progress *h, int64_t upto)
 	return 0;
 }
 
+/* Where the probes go in a file of `frames`; each gets its window of
+ * `storage` (SEEK_PROBES × SEEK_WINDOW_FRAMES × channels floats). */
+static void place_probes(struct seek_probe *probes, int64_t frames, int channels,
+			 float *storage)
+{
+	int k;
+
+	for (k = 0; k < SEEK_PROBES; k++) {
+		struct seek_probe *p = &probes[k];
+
+		p->start = k < SEEK_PROBES - 1 ? frames * (k + 1) / SEEK_PROBES :
+			   frames - SEEK_WINDOW_FRAMES;
+		if (p->start < 0)
+			p->start = 0;
+		p->frames = frames - p->start < SEEK_WINDOW_FRAMES ? (long)(frames - p->start) :
+			    SEEK_WINDOW_FRAMES;
+		p->samples = storage + (size_t)k * SEEK_WINDOW_FRAMES * (size_t)channels;
+	}
+}
+
+/* Keeps the part of a decoded block (n frames from source frame `at`) that
+ * falls in a probe's window. */
+static void keep_probes(struct seek_probe *probes, const float *block, long n, int64_t at,
+			int channels)
+{
+	int k;
+
+	for (k = 0; k < SEEK_PROBES; k++) {
+		struct seek_probe *p = &probes[k];
+		int64_t from = p->start > at ? p->start : at;
+		int64_t to = p->start + p->frames < at + n ? p->start + p->frames : at + n;
+
+		if (from < to)
+			memcpy(p->samples + (size_t)(from - p->start) * (size_t)channels,
+			       block + (size_t)(from - at) * (size_t)channels,
+			       sizeof(float) * (size_t)(to - from) * (size_t)channels);
+	}
+}
+
+/*
+ * Opens the file again at each probe the way playout opens an item part-way
+ * in (media_decoder_open_at) and compares what it decodes there with the
+ * whole decode; after the last window, which ends at the end of the file,
+ * the decoder must end cleanly. 0, or MEDIA_ERR_UNSEEKABLE with *at_frame
+ * the probe that failed; -errno (other than a decoder's) as it came.
+ */
+static int check_seeks(const char *path, const struct media_info *info,
+		       const struct seek_probe *probes, float *buffer, int64_t *at_frame)
+{
+	float tolerance = strncmp(info->codec, "mp", 2) == 0 ? SEEK_TOLERANCE_MPEG : 0.0f;
+	size_t channels = (size_t)info->channels;
+	int k, err = 0;
+
+	for (k = 0; k < SEEK_PROBES && err == 0; k++) {
+		const struct seek_probe *p = &probes[k];
+		struct media_decoder *dec = NULL;
+		struct media_info reopened;
+		long got = 0, n = 0;
+		size_t j;
+
+		*at_frame = p->start;
+		err = media_decoder_open_at(&dec, path, &reopened, p->start, info->rate);
+		if (err == 0 && (reopened.frames != info->frames || reopened.rate != info->rate ||
+				 reopened.channels != info->channels))
+			err = MEDIA_ERR_UNSEEKABLE;
+		while (err == 0 && got < p->frames &&
+		       (n = media_decoder_read(dec, buffer + (size_t)got * channels,
+					       p->frames - got)) > 0)
+			got += n;
+		if (err == 0 && (n < 0 || got < p->frames))
+			err = MEDIA_ERR_UNSEEKABLE;
+		for (j = 0; err == 0 && j < (size_t)p->frames * channels; j++)
+			if (!(fabsf(buffer[j] - p->samples[j]) <= tolerance))
+				err = MEDIA_ERR_UNSEEKABLE;
+		if (err == 0 && k == SEEK_PROBES - 1 && media_decoder_read(dec, buffer, 1) != 0)
+			err = MEDIA_ERR_UNSEEKABLE;
+		media_decoder_close(dec);
+		/* a decoder's complaint (MEDIA_ERR_*, not -errno): the whole
+		 * decode had none */
+		if (err <= -4096)
+			err = MEDIA_ERR_UNSEEKABLE;
+	}
+	return err;
+}
+
 static double to_db(double linear)
 {
 	return linear > 0 ? 20.0 * log10(linear) : -HUGE_VAL;
@@ -56,12 +159,15 @@ int media_analyse(const char *path, struct media_analysis *out,
 	struct media_format format;
 	struct media_meter *meter = NULL;
 	struct media_meter_result measured;
-	float *block = NULL, *mono = NULL;
+	struct seek_probe probes[SEEK_PROBES];
+	float *block = NULL, *mono = NULL, *probe_storage = NULL;
+	int64_t unseekable_frame = -1;
 	int64_t size, counted = 0, first_loud = -1, last_loud = -1;
 	double reported = 0;
 	int fd, decoder_fd = -1, err, c, channels;
 
 	memset(out, 0, sizeof(*out));
+	out->unseekable_frame = -1;
 	out->integrated_lufs = -HUGE_VAL;
 	out->true_peak_dbtp = -HUGE_VAL;
 	out->sample_peak_dbfs = -HUGE_VAL;
@@ -103,10 +209,13 @@ int media_analyse(const char *path, struct media_analysis *out,
 	hash.buffer = malloc(HASH_BLOCK_BYTES);
 	block = malloc(sizeof(float) * ANALYSE_BLOCK_FRAMES * (size_t)out->info.channels);
 	mono = malloc(sizeof(float) * ANALYSE_BLOCK_FRAMES);
-	if (!hash.buffer || !block || !mono) {
+	probe_storage = malloc(sizeof(float) * SEEK_PROBES * SEEK_WINDOW_FRAMES *
+			       (size_t)out->info.channels);
+	if (!hash.buffer || !block || !mono || !probe_storage) {
 		err = -ENOMEM;
 		goto fail;
 	}
+	place_probes(probes, out->info.frames, channels, probe_storage);
 
 	for (;;) {
 		long n = media_decoder_read(dec, block, ANALYSE_BLOCK_FRAMES), i;
@@ -150,6 +259,7 @@ int media_analyse(const char *path, struct media_analysis *out,
 				last_loud = counted + (int64_t)((j - 1) / (size_t)channels);
 		}
 		media_meter_add(meter, block, aired, n);
+		keep_probes(probes, block, n, counted, channels);
 		counted += n;
 		fraction = (double)counted / (double)out->info.frames;
 		err = hash_upto(&hash, (int64_t)(fraction * (double)size));
@@ -165,6 +275,9 @@ int media_analyse(const char *path, struct media_analysis *out,
 		goto fail;
 	}
 	err = hash_upto(&hash, size);
+	if (err < 0)
+		goto fail;
+	err = check_seeks(path, &out->info, probes, block, &unseekable_frame);
 	if (err < 0)
 		goto fail;
 	err = media_sha256_final(&hash.sha, out->sha256_hex);
@@ -186,6 +299,7 @@ int media_analyse(const char *path, struct media_analysis *out,
 	}
 	media_decoder_title(dec, out->title, sizeof(out->title));
 	memcpy(out->extension, format.extension, sizeof(out->extension));
+	out->unseekable_frame = -1;
 	if (progress)
 		progress(user, 1.0);
 	err = 0;
@@ -195,10 +309,12 @@ fail:
 
 		memset(out, 0, sizeof(*out));
 		out->info = info;
+		out->unseekable_frame = err == MEDIA_ERR_UNSEEKABLE ? unseekable_frame : -1;
 	}
 	media_meter_free(meter);
 	free(block);
 	free(mono);
+	free(probe_storage);
 	free(hash.buffer);
 	if (hash.sha.ctx)
 		media_sha256_free(&hash.sha);

@@ -228,6 +228,33 @@ static void test_refused(void **state)
 	}
 }
 
+/*
+ * A file that decodes whole from its start but that playout cannot open
+ * part-way in (a FLAC whose seek table points to the wrong bytes) is
+ * refused, naming the first position that failed: a quarter of the way in.
+ * The reason: a stream opened there, as a resume after an emergency opens
+ * it, fails; from the start it plays.
+ */
+static void test_unseekable(void **state)
+{
+	const char *path = fixture("flac_bad_seektable.flac");
+	struct media_analysis a;
+	struct media_stream *stream = NULL;
+	(void)state;
+
+	assert_int_equal(media_analyse(path, &a, NULL, NULL), MEDIA_ERR_UNSEEKABLE);
+	assert_int_equal(a.info.frames, 4 * 22050);
+	assert_int_equal(a.unseekable_frame, 22050);
+	assert_string_equal(a.sha256_hex, "");
+	assert_int_equal(media_stream_open(&stream, path, 22050, 1, 0, 0), 0);
+	media_stream_close(stream);
+	assert_true(media_stream_open(&stream, path, 22050, 1, 0, 22050) < 0);
+	assert_null(stream);
+	/* every fixture that is accepted was opened at its four positions */
+	assert_int_equal(media_analyse(fixture("vorbis_44100_mono_s20.ogg"), &a, NULL, NULL), 0);
+	assert_int_equal(a.unseekable_frame, -1);
+}
+
 /* Offsets of the frames of an MP3 without ID3v2 (frame 0 is the Info
  * frame). */
 static long mp3_frame_offset(const unsigned char *bytes, long size, int index)
@@ -423,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_extension_by_content),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_mp3_damage),
+		cmocka_unit_test(test_unseekable),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_gain_rule),
 	};

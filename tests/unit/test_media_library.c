@@ -165,6 +165,8 @@ static void test_refused_not_stored(void **state)
 		{"truncated.mp3", MEDIA_ERR_TRUNCATED},
 		{"truncated.flac", MEDIA_ERR_TRUNCATED},
 		{"zero_frames.wav", MEDIA_ERR_NO_AUDIO},
+		/* decodes whole, but playout could not resume it part-way in */
+		{"flac_bad_seektable.flac", MEDIA_ERR_UNSEEKABLE},
 	};
 	char *dir = make_temp_dir(), stored[128];
 	size_t i;
@@ -222,7 +224,7 @@ static void test_strerror(void **state)
 	assert_string_equal(media_strerror(MEDIA_ERR_TRUNCATED),
 			    "the file is truncated (it ends before its header says); "
 			    "ask for it to be sent again");
-	for (err = MEDIA_ERR_EMPTY; err <= MEDIA_ERR_CHANGED; err++) {
+	for (err = MEDIA_ERR_EMPTY; err <= MEDIA_ERR_UNSEEKABLE; err++) {
 		const char *text = media_strerror(err);
 
 		assert_non_null(text);
