@@ -146,6 +146,45 @@ static int check_seeks(const char *path, const struct media_info *info,
 	return err;
 }
 
+/* Runs of frames where every channel is at or below SILENCE_THRESHOLD. */
+struct silence_runs {
+	int64_t first_loud;     /* the first frame that is not silent; -1 if none yet */
+	int64_t last_loud;      /* the last one so far; -1 if none yet */
+	int64_t longest_frames; /* the longest run so far, and where it starts */
+	int64_t longest_start;
+};
+
+/* The run of silence since the last loud frame ends at frame `end`
+ * (exclusive). */
+static void close_run(struct silence_runs *r, int64_t end)
+{
+	if (end - (r->last_loud + 1) > r->longest_frames) {
+		r->longest_frames = end - (r->last_loud + 1);
+		r->longest_start = r->last_loud + 1;
+	}
+}
+
+static void track_silence(struct silence_runs *r, const float *block, long n, int64_t at,
+			  int channels)
+{
+	long i;
+	int c;
+
+	for (i = 0; i < n; i++) {
+		const float *frame = block + (size_t)i * (size_t)channels;
+
+		for (c = 0; c < channels && !(fabsf(frame[c]) > SILENCE_THRESHOLD); c++)
+			;
+		if (c == channels)
+			continue;
+		if (at + i > r->last_loud + 1)
+			close_run(r, at + i);
+		if (r->first_loud < 0)
+			r->first_loud = at + i;
+		r->last_loud = at + i;
+	}
+}
+
 static double to_db(double linear)
 {
 	return linear > 0 ? 20.0 * log10(linear) : -HUGE_VAL;
@@ -162,7 +201,8 @@ int media_analyse(const char *path, struct media_analysis *out,
 	struct seek_probe probes[SEEK_PROBES];
 	float *block = NULL, *mono = NULL, *probe_storage = NULL;
 	int64_t unseekable_frame = -1;
-	int64_t size, counted = 0, first_loud = -1, last_loud = -1;
+	struct silence_runs silence = { .first_loud = -1, .last_loud = -1 };
+	int64_t size, counted = 0;
 	double reported = 0;
 	int fd, decoder_fd = -1, err, c, channels;
 
@@ -220,7 +260,6 @@ int media_analyse(const char *path, struct media_analysis *out,
 	for (;;) {
 		long n = media_decoder_read(dec, block, ANALYSE_BLOCK_FRAMES), i;
 		const float *aired = mono;
-		size_t samples, j;
 		double fraction;
 
 		if (n < 0) {
@@ -244,20 +283,7 @@ int media_analyse(const char *path, struct media_analysis *out,
 				mono[i] = sum / (float)channels;
 			}
 		}
-		/* silence: the first loud sample of the file, the last of the block */
-		samples = (size_t)n * (size_t)channels;
-		if (first_loud < 0) {
-			for (j = 0; j < samples && !(fabsf(block[j]) > SILENCE_THRESHOLD); j++)
-				;
-			if (j < samples)
-				first_loud = counted + (int64_t)(j / (size_t)channels);
-		}
-		if (first_loud >= 0) {
-			for (j = samples; j > 0 && !(fabsf(block[j - 1]) > SILENCE_THRESHOLD); j--)
-				;
-			if (j > 0)
-				last_loud = counted + (int64_t)((j - 1) / (size_t)channels);
-		}
+		track_silence(&silence, block, n, counted, channels);
 		media_meter_add(meter, block, aired, n);
 		keep_probes(probes, block, n, counted, channels);
 		counted += n;
@@ -289,14 +315,12 @@ int media_analyse(const char *path, struct media_analysis *out,
 	out->loudness_range_lu = measured.loudness_range_lu;
 	out->true_peak_dbtp = to_db(measured.true_peak);
 	out->sample_peak_dbfs = to_db(measured.sample_peak);
-	if (first_loud < 0) {
-		out->silent = 1;
-		out->leading_silence_frames = counted;
-		out->trailing_silence_frames = counted;
-	} else {
-		out->leading_silence_frames = first_loud;
-		out->trailing_silence_frames = counted - 1 - last_loud;
-	}
+	close_run(&silence, counted); /* a trailing run, or the whole file */
+	out->silent = silence.first_loud < 0;
+	out->leading_silence_frames = out->silent ? counted : silence.first_loud;
+	out->trailing_silence_frames = counted - 1 - silence.last_loud;
+	out->longest_silence_frames = silence.longest_frames;
+	out->longest_silence_start_frame = silence.longest_start;
 	media_decoder_title(dec, out->title, sizeof(out->title));
 	memcpy(out->extension, format.extension, sizeof(out->extension));
 	out->unseekable_frame = -1;

@@ -108,6 +108,11 @@ struct media_analysis {
 	int64_t trailing_silence_frames;
 	int silent;                   /* 1 if the whole file is silence (then both
 					 counts above equal info.frames) */
+	/* The longest run of silent frames anywhere (the leading or trailing
+	 * silence, a pause, or the whole file), and its first frame; 0 and 0
+	 * if no frame is silent. */
+	int64_t longest_silence_frames;
+	int64_t longest_silence_start_frame;
 	char title[512];              /* from tags, UTF-8; empty if none */
 	char extension[8];            /* by content: "wav", "mp3", "flac", "ogg",
 					 "opus" (also "aiff", "mp2", "mp1") */
