@@ -71,7 +71,10 @@ static void place_probes(struct seek_probe *probes, int64_t frames, int channels
 	for (k = 0; k < SEEK_PROBES; k++) {
 		struct seek_probe *p = &probes[k];
 
-		p->start = k < SEEK_PROBES - 1 ? frames * (k + 1) / SEEK_PROBES :
+		/* frames × (k + 1) / SEEK_PROBES, without overflow for a
+		 * header that claims INT64_MAX frames */
+		p->start = k < SEEK_PROBES - 1 ?
+			   frames / SEEK_PROBES * (k + 1) + frames % SEEK_PROBES * (k + 1) / SEEK_PROBES :
 			   frames - SEEK_WINDOW_FRAMES;
 		if (p->start < 0)
 			p->start = 0;
@@ -100,25 +103,51 @@ static void keep_probes(struct seek_probe *probes, const float *block, long n, i
 	}
 }
 
+/* Progress over all the decoding import does: the whole file, then from
+ * each probe to the end. */
+struct progress_report {
+	media_progress_fn fn;   /* may be NULL */
+	void *user;
+	double total_frames;    /* frames decoded in all */
+	double reported;        /* the last fraction passed on */
+};
+
+/* Passes on the fraction for done_frames, about every 1 %, below 1. */
+static void report_progress(struct progress_report *r, double done_frames)
+{
+	double fraction = done_frames / r->total_frames;
+
+	if (r->fn && fraction - r->reported >= 0.01 && fraction < 1) {
+		r->reported = fraction;
+		r->fn(r->user, fraction);
+	}
+}
+
 /*
  * Opens the file again at each probe the way playout opens an item part-way
- * in (media_decoder_open_at) and compares what it decodes there with the
- * whole decode; after the last window, which ends at the end of the file,
- * the decoder must end cleanly. 0, or MEDIA_ERR_UNSEEKABLE with *at_frame
- * the probe that failed; -errno (other than a decoder's) as it came.
+ * in (media_decoder_open_at) and reads on to its end, as a resumed item
+ * plays: the window there must match the whole decode, the reading must
+ * end without an error and after exactly the frames left (a seek can leave
+ * a damaged file's decoder off its count, failing or ending early long after
+ * the window). `buffer` holds ANALYSE_BLOCK_FRAMES frames. 0, or
+ * MEDIA_ERR_UNSEEKABLE with *at_frame the probe that failed; -errno (other
+ * than a decoder's) as it came.
  */
 static int check_seeks(const char *path, const struct media_info *info,
-		       const struct seek_probe *probes, float *buffer, int64_t *at_frame)
+		       const struct seek_probe *probes, float *buffer, int64_t *at_frame,
+		       struct progress_report *progress)
 {
 	float tolerance = strncmp(info->codec, "mp", 2) == 0 ? SEEK_TOLERANCE_MPEG : 0.0f;
 	size_t channels = (size_t)info->channels;
+	double done = (double)info->frames;
 	int k, err = 0;
 
 	for (k = 0; k < SEEK_PROBES && err == 0; k++) {
 		const struct seek_probe *p = &probes[k];
 		struct media_decoder *dec = NULL;
 		struct media_info reopened;
-		long got = 0, n = 0;
+		int64_t got = 0;
+		long n = 0;
 		size_t j;
 
 		*at_frame = p->start;
@@ -128,20 +157,24 @@ static int check_seeks(const char *path, const struct media_info *info,
 			err = MEDIA_ERR_UNSEEKABLE;
 		while (err == 0 && got < p->frames &&
 		       (n = media_decoder_read(dec, buffer + (size_t)got * channels,
-					       p->frames - got)) > 0)
+					       p->frames - (long)got)) > 0)
 			got += n;
-		if (err == 0 && (n < 0 || got < p->frames))
-			err = MEDIA_ERR_UNSEEKABLE;
-		for (j = 0; err == 0 && j < (size_t)p->frames * channels; j++)
+		for (j = 0; err == 0 && got == p->frames && j < (size_t)p->frames * channels; j++)
 			if (!(fabsf(buffer[j] - p->samples[j]) <= tolerance))
 				err = MEDIA_ERR_UNSEEKABLE;
-		if (err == 0 && k == SEEK_PROBES - 1 && media_decoder_read(dec, buffer, 1) != 0)
+		while (err == 0 && n > 0 && (n = media_decoder_read(dec, buffer,
+								    ANALYSE_BLOCK_FRAMES)) > 0) {
+			got += n;
+			report_progress(progress, done + (double)got);
+		}
+		if (err == 0 && (n < 0 || got != info->frames - p->start))
 			err = MEDIA_ERR_UNSEEKABLE;
 		media_decoder_close(dec);
 		/* a decoder's complaint (MEDIA_ERR_*, not -errno): the whole
 		 * decode had none */
 		if (err <= -4096)
 			err = MEDIA_ERR_UNSEEKABLE;
+		done += (double)(info->frames - p->start);
 	}
 	return err;
 }
@@ -203,7 +236,7 @@ int media_analyse(const char *path, struct media_analysis *out,
 	int64_t unseekable_frame = -1;
 	struct silence_runs silence = { .first_loud = -1, .last_loud = -1 };
 	int64_t size, counted = 0;
-	double reported = 0;
+	struct progress_report report = { .fn = progress, .user = user };
 	int fd, decoder_fd = -1, err, c, channels;
 
 	memset(out, 0, sizeof(*out));
@@ -256,6 +289,9 @@ int media_analyse(const char *path, struct media_analysis *out,
 		goto fail;
 	}
 	place_probes(probes, out->info.frames, channels, probe_storage);
+	report.total_frames = (double)out->info.frames;
+	for (c = 0; c < SEEK_PROBES; c++)
+		report.total_frames += (double)(out->info.frames - probes[c].start);
 
 	for (;;) {
 		long n = media_decoder_read(dec, block, ANALYSE_BLOCK_FRAMES), i;
@@ -291,10 +327,7 @@ int media_analyse(const char *path, struct media_analysis *out,
 		err = hash_upto(&hash, (int64_t)(fraction * (double)size));
 		if (err < 0)
 			goto fail;
-		if (progress && fraction - reported >= 0.01 && fraction < 1) {
-			reported = fraction;
-			progress(user, fraction);
-		}
+		report_progress(&report, (double)counted);
 	}
 	if (counted != out->info.frames) {
 		err = counted < out->info.frames ? MEDIA_ERR_TRUNCATED : MEDIA_ERR_CORRUPT;
@@ -303,7 +336,7 @@ int media_analyse(const char *path, struct media_analysis *out,
 	err = hash_upto(&hash, size);
 	if (err < 0)
 		goto fail;
-	err = check_seeks(path, &out->info, probes, block, &unseekable_frame);
+	err = check_seeks(path, &out->info, probes, block, &unseekable_frame, &report);
 	if (err < 0)
 		goto fail;
 	err = media_sha256_final(&hash.sha, out->sha256_hex);

@@ -146,15 +146,15 @@ typedef void (*media_progress_fn)(void *user, double fraction);
  *   MEDIA_ERR_UNSEEKABLE decodes whole from the start, but opened again the
  *                        way playout resumes or rejoins an item part-way in
  *                        (media_stream_open's seek) at 1/4, 1/2, 3/4 of it
- *                        or 1024 frames before its end, the seek fails, the
- *                        decoder fails, or the frames there differ from the
- *                        whole decode's (beyond float rounding for MPEG
- *                        audio; exactly for the rest); unseekable_frame says
- *                        where
+ *                        or 1024 frames before its end and read from there
+ *                        to the end, the seek fails, the decoder fails or
+ *                        ends off its count, or the first 1024 frames differ
+ *                        from the whole decode's (beyond float rounding for
+ *                        MPEG audio; exactly for the rest); unseekable_frame
+ *                        says where
  *   -EISDIR, -EINVAL (not a regular file), -errno
- * Reads the file four more times from those positions, a window of 1024
- * frames each (for MP3 each open rescans the frame headers, as playout's
- * does). On failure *out holds no hash. progress gets fractions in (0, 1), about
+ * So it decodes the file 2.5 times in all (for MP3 each open also rescans
+ * the frame headers, as playout's does). On failure *out holds no hash. progress gets fractions in (0, 1), about
  * every 1 %, then 1.0 on success.
  */
 int media_analyse(const char *path, struct media_analysis *out,

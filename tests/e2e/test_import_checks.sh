@@ -36,6 +36,10 @@ refused "flac_bad_seektable.flac: not imported: the file plays from its start, b
 check "  the previous import would take it: it decodes whole" \
 	test "$(sox "$FIXTURES/flac_bad_seektable.flac" -n stat 2>&1 | awk '/Samples read/ { print $3 }')" = 88200
 
+# plays whole from its start, but read on from a quarter in it ends early
+refused "flac_junk_midframe.flac: not imported: the file plays from its start, but not when opened part-way in.*\(the first position that failed: 00:00\)" \
+	"$FIXTURES/flac_junk_midframe.flac"
+
 # --- silence ----------------------------------------------------------------------------
 # a file of zeros (a recorder left on, a failed export): 31 s at 8 kHz
 sox -n -r 8000 -c 1 -b 16 "$WORK/zeros.wav" trim 0 31

@@ -275,8 +275,9 @@ static void test_refused(void **state)
 
 /*
  * A file that decodes whole from its start but that playout cannot open
- * part-way in (a FLAC whose seek table points to the wrong bytes) is
- * refused, naming the first position that failed: a quarter of the way in.
+ * part-way in (a FLAC whose seek table points to the wrong bytes; one with
+ * junk inside a frame) is refused, naming the first position that failed:
+ * a quarter of the way in.
  * The reason: a stream opened there, as a resume after an emergency opens
  * it, fails; from the start it plays.
  */
@@ -295,6 +296,22 @@ static void test_unseekable(void **state)
 	media_stream_close(stream);
 	assert_true(media_stream_open(&stream, path, 22050, 1, 0, 22050) < 0);
 	assert_null(stream);
+	/* junk inside a frame: the file plays whole from its start, and the
+	 * sought windows match, but read on from a quarter of the way in it
+	 * ends early with an error, as a resumed broadcast of it would */
+	path = fixture("flac_junk_midframe.flac");
+	assert_int_equal(media_analyse(path, &a, NULL, NULL), MEDIA_ERR_UNSEEKABLE);
+	assert_int_equal(a.unseekable_frame, 44100 / 4);
+	assert_int_equal(media_stream_open(&stream, path, 44100, 1, 0, 44100 / 4), 0);
+	{
+		static float frames[4096];
+		long n;
+
+		while ((n = media_stream_read(stream, frames, 4096)) > 0)
+			;
+		assert_true(n < 0);
+	}
+	media_stream_close(stream);
 	/* every fixture that is accepted was opened at its four positions */
 	assert_int_equal(media_analyse(fixture("vorbis_44100_mono_s20.ogg"), &a, NULL, NULL), 0);
 	assert_int_equal(a.unseekable_frame, -1);

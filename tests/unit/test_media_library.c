@@ -167,6 +167,7 @@ static void test_refused_not_stored(void **state)
 		{"zero_frames.wav", MEDIA_ERR_NO_AUDIO},
 		/* decodes whole, but playout could not resume it part-way in */
 		{"flac_bad_seektable.flac", MEDIA_ERR_UNSEEKABLE},
+		{"flac_junk_midframe.flac", MEDIA_ERR_UNSEEKABLE},
 	};
 	char *dir = make_temp_dir(), stored[128];
 	size_t i;
