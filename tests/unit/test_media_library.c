@@ -139,6 +139,14 @@ static void test_store_refusals(void **state)
 	assert_int_equal(media_library_store(library, copy, &a, stored, sizeof(stored)),
 			 MEDIA_ERR_CHANGED);
 	assert_int_equal(count_files(library, &hidden), 0);
+	{
+		/* not even the folder the file would have gone in */
+		char folder[4300];
+		struct stat st;
+
+		snprintf(folder, sizeof(folder), "%s/%.2s", library, a.sha256_hex);
+		assert_int_equal(stat(folder, &st), -1);
+	}
 	/* The source vanished. */
 	unlink(copy);
 	assert_int_equal(media_library_store(library, copy, &a, stored, sizeof(stored)), -ENOENT);
