@@ -13,7 +13,8 @@
 #define SILENCE_THRESHOLD 0.001f /* -60 dBFS */
 /* Where import opens the file again part-way in, as playout does to resume
  * or rejoin an item: at 1/4, 2/4 and 3/4 of it, and this many frames
- * before its end; each time this many frames must match the whole decode. */
+ * before its end. From each it must play to the end, and its first this
+ * many frames must match the whole decode. */
 #define SEEK_PROBES 4
 #define SEEK_WINDOW_FRAMES 1024
 /* How far a sample decoded after a seek may be from the same sample of the
