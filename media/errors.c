@@ -32,9 +32,9 @@ const char *media_strerror(int err)
 		       "completely copied, then import it again";
 	case MEDIA_ERR_UNSEEKABLE:
 		return "the file plays from its start, but not when opened part-way in, as "
-		       "a broadcast is when it resumes after an emergency (its seek table "
-		       "or frame index is damaged); convert it to WAV or FLAC again, or ask "
-		       "for it to be sent again";
+		       "a broadcast is when it resumes after an emergency (it is damaged: "
+		       "its seek table, its index or a frame); convert it to WAV or FLAC "
+		       "again, or ask for it to be sent again";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);
