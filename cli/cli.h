@@ -23,6 +23,7 @@ struct settings {
 	int rate, channels, period_ms, periods, realtime_priority;
 	double loudness_target_lufs, max_true_peak_dbtp;
 	int cue_ahead_ms, late_grace_ms, rejoin_grace_s;
+	int import_max_silence_s;   /* longest silence import takes without --force */
 	char log_level[16];
 	char time_zone[64];
 	char control_socket[1024];
@@ -131,10 +132,12 @@ int cmd_stop(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
 /* Imports one file into the library (cmd_media.c); *id receives its media
- * id. On failure prints why, naming the file, and returns -1. */
+ * id. On failure prints why, naming the file, and returns -1. A silence
+ * longer than settings->import_max_silence_s refuses the file unless
+ * `force` (then it is only a warning). */
 int import_media_file(struct tt *tt, const struct settings *settings, const char *file,
-		      const char *title, const char *category, double trim_db, int64_t *id,
-		      int quiet);
+		      const char *title, const char *category, double trim_db, int force,
+		      int64_t *id, int quiet);
 int cmd_programme(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 

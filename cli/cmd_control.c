@@ -293,8 +293,10 @@ static int broadcast(int argc, char **argv, const char *command)
 		struct tt *tt = open_timetable(&settings, TT_OPEN_EXISTING);
 		if (!tt)
 			return EXIT_REFUSED;
+		/* a long silence is a warning here: nothing holds back a
+		 * broadcast the operator is starting now */
 		rc = import_media_file(tt, &settings, args.words[0], NULL, emergency ? "khẩn cấp" : "",
-				       0, &media_id, 1);
+				       0, 1, &media_id, 1);
 		tt_close(tt);
 		if (rc < 0)
 			return EXIT_REFUSED;

@@ -16,7 +16,7 @@ static const struct option_spec specs[] = {
 	{ "title", 1 }, { "category", 1 }, { "gain-trim", 1 }, { "force", 0 }, { NULL, 0 },
 };
 static const char usage[] =
-	"loaxa media import FILE... [--title T] [--category C] [--gain-trim DB]\n"
+	"loaxa media import FILE... [--title T] [--category C] [--gain-trim DB] [--force]\n"
 	"       loaxa media list | show ID | remove ID [--force]";
 
 struct progress {
@@ -88,6 +88,18 @@ static const char *why_not_imported(int err)
 	default:
 		return media_strerror(err);
 	}
+}
+
+/* A position in the file as the operator's players show it, to the nearest
+ * second: "mm:ss", or "h:mm:ss" from an hour on. */
+static void format_position(int64_t frames, int rate, char *out, size_t size)
+{
+	int64_t seconds = rate > 0 ? (frames + rate / 2) / rate : 0;
+	if (seconds >= 3600)
+		snprintf(out, size, "%" PRId64 ":%02d:%02d", seconds / 3600, (int)(seconds / 60 % 60),
+			 (int)(seconds % 60));
+	else
+		snprintf(out, size, "%02d:%02d", (int)(seconds / 60), (int)(seconds % 60));
 }
 
 static void fill_row(struct tt_media *row, const struct media_analysis *a, const char *file,
@@ -175,10 +187,40 @@ static void print_measurements(FILE *out, const struct tt_media *m)
 		fprintf(out, "silent");
 }
 
+/* A silence longer than import_max_silence_s: refuses the file (returns -1)
+ * unless force, when it is a warning; says where it is, naming the file. */
+static int judge_silence(const struct settings *settings, const char *file,
+			 const struct media_analysis *a, int force)
+{
+	int64_t limit_frames = (int64_t)settings->import_max_silence_s * a->info.rate;
+	if (a->longest_silence_frames <= limit_frames)
+		return 0;
+	char from[32], to[32], what[160];
+	format_position(a->longest_silence_start_frame, a->info.rate, from, sizeof from);
+	format_position(a->longest_silence_start_frame + a->longest_silence_frames, a->info.rate,
+			to, sizeof to);
+	if (a->silent)
+		snprintf(what, sizeof what, "it is silent from start to end (%s, nothing above "
+			 "-60 dBFS)", to);
+	else
+		snprintf(what, sizeof what, "it is silent for %.1f s, from %s to %s (nothing above "
+			 "-60 dBFS)", (double)a->longest_silence_frames / a->info.rate, from, to);
+	if (force) {
+		if (!a->silent) /* else import_one says it is entirely silent */
+			fprintf(stderr, "loaxa: warning: %s: %s\n", file, what);
+		return 0;
+	}
+	fprintf(stderr, "loaxa: %s: not imported: %s, longer than the %d s of silence an import "
+		"may hold (import_max_silence_s in the config); %s, or import it with --force if "
+		"it should air so\n", file, what, settings->import_max_silence_s,
+		a->silent ? "check that the right file was chosen" : "cut the silence out");
+	return -1;
+}
+
 /* Analyses, stores and records one file; prints why it failed, naming it,
  * and (unless quiet) its measurements. */
 static int import_one(struct tt *tt, const struct settings *settings, const char *file,
-		      const char *title, const char *category, double trim_db,
+		      const char *title, const char *category, double trim_db, int force,
 		      struct tt_media *row, int *existed, int quiet)
 {
 	struct media_analysis analysis;
@@ -187,10 +229,19 @@ static int import_one(struct tt *tt, const struct settings *settings, const char
 			       &progress);
 	if (progress.shown)
 		fprintf(stderr, "\r\033[K");
+	if (rc == MEDIA_ERR_UNSEEKABLE && analysis.unseekable_frame >= 0) {
+		char at[32];
+		format_position(analysis.unseekable_frame, analysis.info.rate, at, sizeof at);
+		fprintf(stderr, "loaxa: %s: not imported: %s (the first position that failed: %s)\n",
+			file, media_strerror(rc), at);
+		return -1;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "loaxa: %s: not imported: %s\n", file, why_not_imported(rc));
 		return -1;
 	}
+	if (judge_silence(settings, file, &analysis, force) < 0)
+		return -1;
 	double gain = media_playout_gain_db(&analysis, settings->loudness_target_lufs,
 					    settings->max_true_peak_dbtp, trim_db);
 	char stored[300];
@@ -232,12 +283,13 @@ static int import_one(struct tt *tt, const struct settings *settings, const char
 }
 
 int import_media_file(struct tt *tt, const struct settings *settings, const char *file,
-		      const char *title, const char *category, double trim_db, int64_t *id,
-		      int quiet)
+		      const char *title, const char *category, double trim_db, int force,
+		      int64_t *id, int quiet)
 {
 	struct tt_media row;
 	int existed;
-	if (import_one(tt, settings, file, title, category, trim_db, &row, &existed, quiet) < 0)
+	if (import_one(tt, settings, file, title, category, trim_db, force, &row, &existed,
+		       quiet) < 0)
 		return -1;
 	*id = row.id;
 	return 0;
@@ -248,6 +300,7 @@ static int import_files(const struct arguments *args, const struct settings *set
 	const char *title = option(args, specs, "title");
 	const char *category = option(args, specs, "category");
 	const char *trim_text = option(args, specs, "gain-trim");
+	int force = option(args, specs, "force") != NULL;
 	double trim_db = 0;
 	if (trim_text) {
 		char *end;
@@ -295,8 +348,8 @@ static int import_files(const struct arguments *args, const struct settings *set
 	for (int i = 1; i < args->word_count; i++) {
 		struct tt_media row;
 		int existed;
-		if (import_one(tt, settings, args->words[i], title, category, trim_db, &row, &existed,
-			       0) < 0) {
+		if (import_one(tt, settings, args->words[i], title, category, trim_db, force, &row,
+			       &existed, 0) < 0) {
 			failures++;
 			continue;
 		}

@@ -198,6 +198,8 @@ static int read_config(const char *path, struct settings *s)
 			rc = set_int(path, line, key, value, &s->late_grace_ms, 1, 600000);
 		else if (strcmp(key, "rejoin_grace_s") == 0)
 			rc = set_int(path, line, key, value, &s->rejoin_grace_s, 1, 86400);
+		else if (strcmp(key, "import_max_silence_s") == 0)
+			rc = set_int(path, line, key, value, &s->import_max_silence_s, 1, 86400);
 		else if (strcmp(key, "log_level") == 0)
 			snprintf(s->log_level, sizeof s->log_level, "%s", value);
 		else if (strcmp(key, "time_zone") == 0)
@@ -373,6 +375,7 @@ static int read_settings(const struct arguments *args, const struct option_spec 
 	s->cue_ahead_ms = 8000;
 	s->late_grace_ms = 2000;
 	s->rejoin_grace_s = 600;
+	s->import_max_silence_s = 30;
 	snprintf(s->log_level, sizeof s->log_level, "info");
 	snprintf(s->capture_device, sizeof s->capture_device, "default");
 

@@ -60,7 +60,6 @@ int media_stream_open(struct media_stream **out, const char *path, int out_rate,
 		      int out_channels, double gain_db, int64_t start_frame)
 {
 	struct media_stream *s = NULL;
-	int64_t source_start;
 	int err;
 
 	*out = NULL;
@@ -70,7 +69,7 @@ int media_stream_open(struct media_stream **out, const char *path, int out_rate,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	err = media_decoder_open(&s->decoder, path, &s->info);
+	err = media_decoder_open_at(&s->decoder, path, &s->info, start_frame, out_rate);
 	if (err < 0)
 		goto fail;
 	s->out_rate = out_rate;
@@ -98,17 +97,7 @@ int media_stream_open(struct media_stream **out, const char *path, int out_rate,
 		err = -ENOMEM;
 		goto fail;
 	}
-	if (start_frame >= s->length) {
-		s->position = s->length;
-	} else if (start_frame > 0) {
-		source_start = media_frames_at_rate(start_frame, out_rate, s->info.rate);
-		if (source_start > s->info.frames)
-			source_start = s->info.frames;
-		err = media_decoder_seek(s->decoder, source_start);
-		if (err < 0)
-			goto fail;
-		s->position = start_frame;
-	}
+	s->position = start_frame < s->length ? start_frame : s->length;
 	*out = s;
 	return 0;
 fail:

@@ -203,6 +203,35 @@ int media_decoder_open(struct media_decoder **out, const char *path,
 	return media_decoder_open_fd(out, fd, size, info, NULL);
 }
 
+int media_decoder_open_at(struct media_decoder **out, const char *path,
+			  struct media_info *info, int64_t start_frame, int at_rate)
+{
+	struct media_info opened;
+	int64_t source_start;
+	int err = media_decoder_open(out, path, &opened);
+
+	if (err < 0)
+		return err;
+	/* at or past the end: the end (and no arithmetic on a huge start) */
+	if (start_frame >= media_frames_at_rate(opened.frames, opened.rate, at_rate))
+		source_start = opened.frames;
+	else
+		source_start = media_frames_at_rate(start_frame, at_rate, opened.rate);
+	if (source_start > opened.frames)
+		source_start = opened.frames;
+	if (source_start > 0) {
+		err = media_decoder_seek(*out, source_start);
+		if (err < 0) {
+			media_decoder_close(*out);
+			*out = NULL;
+			return err;
+		}
+	}
+	if (info)
+		*info = opened;
+	return 0;
+}
+
 long media_decoder_read(struct media_decoder *dec, float *frames, long max_frames)
 {
 	if (max_frames <= 0)

@@ -30,6 +30,11 @@ const char *media_strerror(int err)
 	case MEDIA_ERR_CHANGED:
 		return "the file changed while it was being imported; wait until it is "
 		       "completely copied, then import it again";
+	case MEDIA_ERR_UNSEEKABLE:
+		return "the file plays from its start, but not when opened part-way in, as "
+		       "a broadcast is when it resumes after an emergency (it is damaged: "
+		       "its seek table, its index or a frame); convert it to WAV or FLAC "
+		       "again, or ask for it to be sent again";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);

@@ -219,6 +219,9 @@ fail:
 		close(temp);
 	if (temp_made)
 		unlink(temp_path);
+	/* a refused copy leaves no empty <ab>/ behind either */
+	if (err < 0 && created_dir)
+		rmdir(directory);
 	if (src >= 0)
 		close(src);
 	if (sha.ctx)

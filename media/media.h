@@ -27,6 +27,8 @@ enum media_error {
 	MEDIA_ERR_CORRUPT,        /* the decoder failed in the middle */
 	MEDIA_ERR_FORMAT_CHANGE,  /* the stream changed rate or channels midway */
 	MEDIA_ERR_CHANGED,        /* the file changed while it was being stored */
+	MEDIA_ERR_UNSEEKABLE,     /* decodes whole from the start, but not when
+				     opened part-way in (resume, rejoin) */
 };
 
 /* A sentence for any error this module returns (-errno or MEDIA_ERR_*). */
@@ -106,9 +108,16 @@ struct media_analysis {
 	int64_t trailing_silence_frames;
 	int silent;                   /* 1 if the whole file is silence (then both
 					 counts above equal info.frames) */
+	/* The longest run of silent frames anywhere (the leading or trailing
+	 * silence, a pause, or the whole file), and its first frame; 0 and 0
+	 * if no frame is silent. */
+	int64_t longest_silence_frames;
+	int64_t longest_silence_start_frame;
 	char title[512];              /* from tags, UTF-8; empty if none */
 	char extension[8];            /* by content: "wav", "mp3", "flac", "ogg",
 					 "opus" (also "aiff", "mp2", "mp1") */
+	int64_t unseekable_frame;     /* after MEDIA_ERR_UNSEEKABLE, the source
+					 frame it could not be opened at; else -1 */
 };
 
 /* Called now and then with the fraction of the file read, from the caller's
@@ -134,8 +143,18 @@ typedef void (*media_progress_fn)(void *user, double fraction);
  *   MEDIA_ERR_CORRUPT    the decoder failed midway; bytes other than frames,
  *                        tags or trailing zero padding between MP3 frames
  *   MEDIA_ERR_FORMAT_CHANGE  MP3 frames change rate or channels midway
+ *   MEDIA_ERR_UNSEEKABLE decodes whole from the start, but opened again the
+ *                        way playout resumes or rejoins an item part-way in
+ *                        (media_stream_open's seek) at 1/4, 1/2, 3/4 of it
+ *                        or 1024 frames before its end and read from there
+ *                        to the end, the seek fails, the decoder fails or
+ *                        ends off its count, or the first 1024 frames differ
+ *                        from the whole decode's (beyond float rounding for
+ *                        MPEG audio; exactly for the rest); unseekable_frame
+ *                        says where
  *   -EISDIR, -EINVAL (not a regular file), -errno
- * On failure *out holds no hash. progress gets fractions in (0, 1), about
+ * So it decodes the file 2.5 times in all (for MP3 each open also rescans
+ * the frame headers, as playout's does). On failure *out holds no hash. progress gets fractions in (0, 1), about
  * every 1 %, then 1.0 on success.
  */
 int media_analyse(const char *path, struct media_analysis *out,

@@ -110,6 +110,15 @@ int media_open_regular(const char *path, int64_t *size);
  * closed on failure too). format may be NULL: sniffed here. */
 int media_decoder_open_fd(struct media_decoder **out, int fd, int64_t file_size,
 			  struct media_info *info, struct media_format *format);
+/* Opens path with its next read at start_frame, a position in frames at
+ * at_rate (the source's own rate: exactly that frame), taken to the nearest
+ * source frame (within half of one) and clamped to info->frames. This is
+ * how playout opens an item part-way in, to resume or rejoin it
+ * (media_stream_open), and how import checks that this works. Errors as
+ * media_decoder_open, or the seek's (MEDIA_ERR_CORRUPT); *out is NULL on
+ * failure. info may be NULL. */
+int media_decoder_open_at(struct media_decoder **out, const char *path,
+			  struct media_info *info, int64_t start_frame, int at_rate);
 /* The backend's title, "" if none. */
 void media_decoder_title(struct media_decoder *dec, char *title, size_t size);
 

@@ -49,6 +49,9 @@ refused "image.mp3: not imported: this is not an audio file" "$FIXTURES/image.mp
 refused "video.ogg: not imported: .*coded in a way loaxa cannot play" "$WORK/video.ogg"
 refused "zero_frames.wav: not imported: the file holds no sound" "$FIXTURES/zero_frames.wav"
 refused "tag_only.mp3: not imported: the file holds no sound" "$FIXTURES/tag_only.mp3"
+# decodes whole from its start, but a resume part-way in would fail
+refused "flac_bad_seektable.flac: not imported: the file plays from its start, but not when opened part-way in, as a broadcast is when it resumes after an emergency .*; convert it to WAV or FLAC again.* \(the first position that failed: 00:01\)" \
+	"$FIXTURES/flac_bad_seektable.flac"
 mkdir "$WORK/thư mục.mp3"
 refused "thư mục.mp3: not imported: it is a folder" "$WORK/thư mục.mp3"
 refused "missing.mp3: not imported: there is no such file" "$WORK/missing.mp3"

@@ -1,6 +1,8 @@
 /*
  * Fuzz target for media import: the bytes become a file that goes through
- * media_analyse(), and, if it is accepted, a full read of a playout stream.
+ * media_analyse(), and, if it is accepted, a full read of a playout stream,
+ * then a read from halfway, as a resume after an emergency opens it (the
+ * analysis opened it there too, so that must work).
  *
  * With libFuzzer (clang, scripts/install-deps installs it): `make fuzz`
  * builds build/fuzz_import from the media sources with AddressSanitizer and UBSan;
@@ -63,6 +65,17 @@ static int run_path(const char *path)
 	err = media_stream_open(&stream, path, 48000, 2, -6, 0);
 	if (err < 0)
 		abort(); /* analysed fine, so it must open */
+	while ((n = media_stream_read(stream, frames, 4096)) > 0)
+		total += n;
+	if (n < 0 || total != media_stream_length(stream))
+		abort();
+	media_stream_close(stream);
+	/* at the source's own rate the stream's halfway frame is the
+	 * analysis's second seek probe */
+	err = media_stream_open(&stream, path, analysis.info.rate, 1, -6, analysis.info.frames / 2);
+	if (err < 0)
+		abort();
+	total = analysis.info.frames / 2;
 	while ((n = media_stream_read(stream, frames, 4096)) > 0)
 		total += n;
 	if (n < 0 || total != media_stream_length(stream))

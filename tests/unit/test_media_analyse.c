@@ -71,8 +71,13 @@ static void test_silence(void **state)
 	assert_in_range(a.trailing_silence_frames, 11024, 11026);
 	assert_false(a.silent);
 
+	assert_in_range(a.longest_silence_frames, 22050, 22052);
+	assert_int_equal(a.longest_silence_start_frame, 0);
+
 	analyse_ok("silent.wav", &a);
 	assert_true(a.silent);
+	assert_int_equal(a.longest_silence_frames, 88200);
+	assert_int_equal(a.longest_silence_start_frame, 0);
 	assert_int_equal(a.info.frames, 88200);
 	assert_int_equal(a.leading_silence_frames, 88200);
 	assert_int_equal(a.trailing_silence_frames, 88200);
@@ -94,6 +99,46 @@ static void file_sha256(const char *path, char hex[65])
 	fclose(f);
 	assert_int_equal(media_sha256_final(&sha, hex), 0);
 	media_sha256_free(&sha);
+}
+
+/* A pause in the middle is found, and is the longest run of silence when
+ * it is longer than the leading and trailing ones: 1 s of tone, 3 s of
+ * digital silence, 1 s of tone, 0.5 s of silence, stereo; one channel
+ * alone above -60 dBFS is not silence. */
+static void test_silence_runs(void **state)
+{
+	char *dir = make_temp_dir(), path[4200];
+	SF_INFO info = { .samplerate = 8000, .channels = 2,
+			 .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+	static float frames[8000 * 11 / 2 * 2];
+	struct media_analysis a;
+	SNDFILE *file;
+	long i;
+	(void)state;
+
+	for (i = 0; i < 8000 * 11 / 2; i++) {
+		int loud = i < 8000 || (i >= 4 * 8000 && i < 5 * 8000);
+		float tone = (float)(0.3 * sin(2 * M_PI * 500 * (i + 0.5) / 8000));
+
+		frames[2 * i] = loud ? tone : 0;
+		/* in the second second of the pause, the right channel at -57 dBFS */
+		frames[2 * i + 1] = loud ? tone : i == 2 * 8000 + 100 ? 0.0014f : 0;
+	}
+	snprintf(path, sizeof(path), "%s/pauses.wav", dir);
+	file = sf_open(path, SFM_WRITE, &info);
+	assert_non_null(file);
+	assert_int_equal(sf_writef_float(file, frames, 8000 * 11 / 2), 8000 * 11 / 2);
+	sf_close(file);
+
+	assert_int_equal(media_analyse(path, &a, NULL, NULL), 0);
+	assert_int_equal(a.leading_silence_frames, 0);
+	assert_int_equal(a.trailing_silence_frames, 4000);
+	/* the pause, from just after the one loud frame to the tone */
+	assert_int_equal(a.longest_silence_start_frame, 2 * 8000 + 101);
+	assert_int_equal(a.longest_silence_frames, 4 * 8000 - (2 * 8000 + 101));
+	assert_false(a.silent);
+	remove_tree(dir);
+	free(dir);
 }
 
 static void test_hash(void **state)
@@ -226,6 +271,50 @@ static void test_refused(void **state)
 		snprintf(path, sizeof(path), "%s/x", fixture("silent.wav"));
 		expect_refused(path, -ENOTDIR);
 	}
+}
+
+/*
+ * A file that decodes whole from its start but that playout cannot open
+ * part-way in (a FLAC whose seek table points to the wrong bytes; one with
+ * junk inside a frame) is refused, naming the first position that failed:
+ * a quarter of the way in.
+ * The reason: a stream opened there, as a resume after an emergency opens
+ * it, fails; from the start it plays.
+ */
+static void test_unseekable(void **state)
+{
+	const char *path = fixture("flac_bad_seektable.flac");
+	struct media_analysis a;
+	struct media_stream *stream = NULL;
+	(void)state;
+
+	assert_int_equal(media_analyse(path, &a, NULL, NULL), MEDIA_ERR_UNSEEKABLE);
+	assert_int_equal(a.info.frames, 4 * 22050);
+	assert_int_equal(a.unseekable_frame, 22050);
+	assert_string_equal(a.sha256_hex, "");
+	assert_int_equal(media_stream_open(&stream, path, 22050, 1, 0, 0), 0);
+	media_stream_close(stream);
+	assert_true(media_stream_open(&stream, path, 22050, 1, 0, 22050) < 0);
+	assert_null(stream);
+	/* junk inside a frame: the file plays whole from its start, and the
+	 * sought windows match, but read on from a quarter of the way in it
+	 * ends early with an error, as a resumed broadcast of it would */
+	path = fixture("flac_junk_midframe.flac");
+	assert_int_equal(media_analyse(path, &a, NULL, NULL), MEDIA_ERR_UNSEEKABLE);
+	assert_int_equal(a.unseekable_frame, 44100 / 4);
+	assert_int_equal(media_stream_open(&stream, path, 44100, 1, 0, 44100 / 4), 0);
+	{
+		static float frames[4096];
+		long n;
+
+		while ((n = media_stream_read(stream, frames, 4096)) > 0)
+			;
+		assert_true(n < 0);
+	}
+	media_stream_close(stream);
+	/* every fixture that is accepted was opened at its four positions */
+	assert_int_equal(media_analyse(fixture("vorbis_44100_mono_s20.ogg"), &a, NULL, NULL), 0);
+	assert_int_equal(a.unseekable_frame, -1);
 }
 
 /* Offsets of the frames of an MP3 without ID3v2 (frame 0 is the Info
@@ -418,11 +507,13 @@ int main(void)
 		cmocka_unit_test(test_loudness_reference),
 		cmocka_unit_test(test_loudness_mono),
 		cmocka_unit_test(test_silence),
+		cmocka_unit_test(test_silence_runs),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_extension_by_content),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_mp3_damage),
+		cmocka_unit_test(test_unseekable),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_gain_rule),
 	};

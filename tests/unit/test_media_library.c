@@ -139,6 +139,14 @@ static void test_store_refusals(void **state)
 	assert_int_equal(media_library_store(library, copy, &a, stored, sizeof(stored)),
 			 MEDIA_ERR_CHANGED);
 	assert_int_equal(count_files(library, &hidden), 0);
+	{
+		/* not even the folder the file would have gone in */
+		char folder[4300];
+		struct stat st;
+
+		snprintf(folder, sizeof(folder), "%s/%.2s", library, a.sha256_hex);
+		assert_int_equal(stat(folder, &st), -1);
+	}
 	/* The source vanished. */
 	unlink(copy);
 	assert_int_equal(media_library_store(library, copy, &a, stored, sizeof(stored)), -ENOENT);
@@ -165,6 +173,9 @@ static void test_refused_not_stored(void **state)
 		{"truncated.mp3", MEDIA_ERR_TRUNCATED},
 		{"truncated.flac", MEDIA_ERR_TRUNCATED},
 		{"zero_frames.wav", MEDIA_ERR_NO_AUDIO},
+		/* decodes whole, but playout could not resume it part-way in */
+		{"flac_bad_seektable.flac", MEDIA_ERR_UNSEEKABLE},
+		{"flac_junk_midframe.flac", MEDIA_ERR_UNSEEKABLE},
 	};
 	char *dir = make_temp_dir(), stored[128];
 	size_t i;
@@ -222,7 +233,7 @@ static void test_strerror(void **state)
 	assert_string_equal(media_strerror(MEDIA_ERR_TRUNCATED),
 			    "the file is truncated (it ends before its header says); "
 			    "ask for it to be sent again");
-	for (err = MEDIA_ERR_EMPTY; err <= MEDIA_ERR_CHANGED; err++) {
+	for (err = MEDIA_ERR_EMPTY; err <= MEDIA_ERR_UNSEEKABLE; err++) {
 		const char *text = media_strerror(err);
 
 		assert_non_null(text);
