@@ -126,6 +126,7 @@ bench: all
 	bench/bench_import.sh $(B)
 	bench/bench_emergency.sh $(B)
 	bench/bench_station.sh $(B)
+	bench/bench_report.sh $(B)
 
 # --- fuzzing -------------------------------------------------------------------
 # build/fuzz_import: the import path (tests/fuzz/fuzz_import.c) over media/*.c,

@@ -146,6 +146,7 @@ static const char *const migrations[] = {
 	"ALTER TABLE as_run ADD COLUMN chain_seq INTEGER;"
 	"ALTER TABLE as_run ADD COLUMN chain TEXT;"
 	"CREATE UNIQUE INDEX as_run_chain ON as_run (chain_seq);"
+	"CREATE INDEX as_run_date ON as_run (occurrence_date);"   /* reports read by date */
 	"CREATE TRIGGER as_run_chain_insert AFTER INSERT ON as_run"
 	"  WHEN NEW.status <> 'playing' BEGIN " TT_CHAIN_SQL("NEW.id") " END;"
 	"CREATE TRIGGER as_run_chain_final AFTER UPDATE OF status ON as_run"
