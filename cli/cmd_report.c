@@ -8,13 +8,71 @@
 
 static const struct option_spec specs[] = {
 	{ "month", 1 }, { "from", 1 }, { "until", 1 }, { "category", 1 }, { "format", 1 },
-	{ "separator", 1 }, { NULL, 0 },
+	{ "separator", 1 }, { "lang", 1 }, { NULL, 0 },
 };
 static const char usage[] =
 	"loaxa report (--month YYYY-MM | --from DATE --until DATE) [--category C]\n"
-	"             [--format text|csv|html] [--separator C] [--json]\n"
+	"             [--format text|csv|html] [--separator C] [--lang vi|en] [--json]\n"
 	"  DATE is dd/mm/yyyy or YYYY-MM-DD; --separator is the CSV's (default ',';\n"
 	"  ';' is what Excel expects under a Vietnamese locale)";
+
+/* The report's words, in Vietnamese (the default) or English (--lang en). */
+struct words {
+	const char *lang, *title, *period, *category, *scheduled, *name_column, *columns[7];
+	const char *uncategorised, *total, *manual, *none, *by, *reason, *manual_columns[6];
+	const char *days, *day_columns[5], *chain, *verify;
+	const char *csv_header[10], *csv_title, *csv_category, *csv_total, *csv_chain;
+	const char *hours, *minutes, *seconds;
+	const char *nation, *motto, *dated, *heading, *subtitle, *signer, *signer_hint;
+	const char *head, *head_hint;
+};
+
+static const struct words vietnamese = {
+	.lang = "vi", .title = "BÁO CÁO KẾT QUẢ PHÁT THANH", .period = "Từ ngày %s đến ngày %s",
+	.category = "Chuyên mục", .scheduled = "I. CÁC CHƯƠNG TRÌNH THEO LỊCH",
+	.name_column = "Chuyên mục / chương trình",
+	.columns = { "Kế hoạch", "Phát đủ", "Phát dở", "Bỏ lỡ", "Lỗi", "Tỷ lệ", "Thời lượng" },
+	.uncategorised = "(chưa phân loại)", .total = "TỔNG CỘNG",
+	.manual = "II. PHÁT THỦ CÔNG VÀ KHẨN CẤP", .none = "(không có)", .by = "người thực hiện",
+	.reason = "lý do",
+	.manual_columns = { "Thời gian", "Nội dung", "Mức", "Thời lượng", "Người thực hiện", "Lý do" },
+	.days = "III. THEO NGÀY",
+	.day_columns = { "Ngày", "Kế hoạch", "Đã phát", "Thủ công", "Thời lượng" },
+	.chain = "Mã kiểm chứng nhật ký phát sóng (SHA-256, dòng thứ %.0f)",
+	.verify = "kiểm tra lại bằng lệnh: loaxa log verify",
+	.csv_header = { "Loại", "Chuyên mục", "Chương trình", "Kế hoạch", "Phát đủ", "Phát dở",
+			"Bỏ lỡ", "Lỗi", "Số giây đã phát", "Tỷ lệ" },
+	.csv_title = "chương trình", .csv_category = "chuyên mục", .csv_total = "tổng cộng",
+	.csv_chain = "mã kiểm chứng", .hours = "giờ", .minutes = "phút", .seconds = "giây",
+	.nation = "Cộng hòa xã hội chủ nghĩa Việt Nam", .motto = "Độc lập - Tự do - Hạnh phúc",
+	.dated = "Ngày %.2s tháng %.2s năm %.4s", .heading = "BÁO CÁO",
+	.subtitle = "Kết quả phát thanh từ ngày %s đến ngày %s", .signer = "NGƯỜI LẬP BÁO CÁO",
+	.signer_hint = "(Ký, ghi rõ họ tên)", .head = "THỦ TRƯỞNG ĐƠN VỊ",
+	.head_hint = "(Ký, ghi rõ họ tên, đóng dấu)",
+};
+
+static const struct words english = {
+	.lang = "en", .title = "BROADCAST REPORT", .period = "From %s to %s", .category = "Category",
+	.scheduled = "I. SCHEDULED PROGRAMMES", .name_column = "Category / programme",
+	.columns = { "Planned", "Aired", "Partial", "Missed", "Failed", "Rate", "Time on air" },
+	.uncategorised = "(no category)", .total = "TOTAL",
+	.manual = "II. MANUAL AND EMERGENCY BROADCASTS", .none = "(none)", .by = "by",
+	.reason = "reason",
+	.manual_columns = { "Time", "Content", "Priority", "Time on air", "By", "Reason" },
+	.days = "III. BY DAY", .day_columns = { "Date", "Planned", "Aired", "Manual", "Time on air" },
+	.chain = "As-run log check code (SHA-256, row %.0f)",
+	.verify = "check it with: loaxa log verify",
+	.csv_header = { "Kind", "Category", "Programme", "Planned", "Aired", "Partial", "Missed",
+			"Failed", "Seconds aired", "Rate" },
+	.csv_title = "programme", .csv_category = "category", .csv_total = "total",
+	.csv_chain = "check code", .hours = "h", .minutes = "min", .seconds = "s",
+	.nation = "Socialist Republic of Vietnam", .motto = "Independence - Freedom - Happiness",
+	.dated = "%.2s/%.2s/%.4s", .heading = "REPORT", .subtitle = "Broadcasts from %s to %s",
+	.signer = "PREPARED BY", .signer_hint = "(signature, full name)", .head = "HEAD OF THE UNIT",
+	.head_hint = "(signature, full name, seal)",
+};
+
+static const struct words *W = &vietnamese;
 
 /* The period of the options into from/until; 0, or an exit status. */
 static int read_period(const struct arguments *args, char from[11], char until[11])
@@ -64,16 +122,17 @@ static void vietnamese_date(const char *date, char out[11])
 	snprintf(out, 11, "%.2s/%.2s/%.4s", date + 8, date + 5, date);
 }
 
-/* "1 giờ 05 phút 03 giây", "12 phút 00 giây", "45 giây" */
+/* "1 giờ 05 phút 03 giây", "12 phút 00 giây", "45 giây" (or h/min/s) */
 static void vietnamese_duration(double seconds, char *out, size_t size)
 {
 	long long s = (long long)(seconds + 0.5);
 	if (s >= 3600)
-		snprintf(out, size, "%lld giờ %02lld phút %02lld giây", s / 3600, s / 60 % 60, s % 60);
+		snprintf(out, size, "%lld %s %02lld %s %02lld %s", s / 3600, W->hours, s / 60 % 60,
+			 W->minutes, s % 60, W->seconds);
 	else if (s >= 60)
-		snprintf(out, size, "%lld phút %02lld giây", s / 60, s % 60);
+		snprintf(out, size, "%lld %s %02lld %s", s / 60, W->minutes, s % 60, W->seconds);
 	else
-		snprintf(out, size, "%lld giây", s);
+		snprintf(out, size, "%lld %s", s, W->seconds);
 }
 
 static void rate_text(const cJSON *object, char *out, size_t size)
@@ -87,7 +146,7 @@ static void rate_text(const cJSON *object, char *out, size_t size)
 
 static const char *category_name(const char *category)
 {
-	return *category ? category : "(chưa phân loại)";
+	return *category ? category : W->uncategorised;
 }
 
 /* Prints text in a column `width` characters wide (UTF-8: a character is
@@ -135,13 +194,13 @@ static void print_text(const cJSON *report)
 	char from[11], until[11];
 	vietnamese_date(text(period, "from"), from);
 	vietnamese_date(text(period, "until"), until);
-	printf("BÁO CÁO KẾT QUẢ PHÁT THANH\nTừ ngày %s đến ngày %s\n", from, until);
+	printf("%s\n", W->title);
+	printf(W->period, from, until);
+	printf("\n");
 	if (*text(report, "category"))
-		printf("Chuyên mục: %s\n", text(report, "category"));
-	printf("\nI. CÁC CHƯƠNG TRÌNH THEO LỊCH\n");
-	static const char *const headings[7] = { "Kế hoạch", "Phát đủ", "Phát dở", "Bỏ lỡ", "Lỗi",
-						 "Tỷ lệ", "Thời lượng" };
-	print_count_cells("  ", "Chuyên mục / chương trình", headings);
+		printf("%s: %s\n", W->category, text(report, "category"));
+	printf("\n%s\n", W->scheduled);
+	print_count_cells("  ", W->name_column, W->columns);
 	const cJSON *category;
 	cJSON_ArrayForEach(category, cJSON_GetObjectItem(report, "categories")) {
 		print_count_row("  ", category_name(text(category, "category")), category);
@@ -149,12 +208,12 @@ static void print_text(const cJSON *report)
 		cJSON_ArrayForEach(title, cJSON_GetObjectItem(category, "titles"))
 			print_count_row("    - ", text(title, "title"), title);
 	}
-	print_count_row("  ", "TỔNG CỘNG", cJSON_GetObjectItem(report, "totals"));
+	print_count_row("  ", W->total, cJSON_GetObjectItem(report, "totals"));
 
-	printf("\nII. PHÁT THỦ CÔNG VÀ KHẨN CẤP\n");
+	printf("\n%s\n", W->manual);
 	const cJSON *manual = cJSON_GetObjectItem(report, "manual");
 	if (cJSON_GetArraySize(manual) == 0)
-		printf("  (không có)\n");
+		printf("  %s\n", W->none);
 	const cJSON *row;
 	cJSON_ArrayForEach(row, manual) {
 		char date[11], duration[64];
@@ -162,19 +221,20 @@ static void print_text(const cJSON *report)
 		vietnamese_duration(number(row, "seconds"), duration, sizeof duration);
 		printf("  %s ", date);
 		print_local_time(stdout, (int64_t)number(row, "started_ns"), 0);
-		printf("  %-9s %s — %s, người thực hiện: %s%s%s\n", text(row, "priority"),
-		       text(row, "title"), duration, *text(row, "triggered_by") ? text(row, "triggered_by") : "?",
-		       *text(row, "reason") ? "; lý do: " : "", text(row, "reason"));
+		printf("  %-9s %s — %s, %s: %s", text(row, "priority"), text(row, "title"), duration,
+		       W->by, *text(row, "triggered_by") ? text(row, "triggered_by") : "?");
+		if (*text(row, "reason"))
+			printf("; %s: %s", W->reason, text(row, "reason"));
+		printf("\n");
 	}
 
-	printf("\nIII. THEO NGÀY\n  ");
-	cell("Ngày", 10, 0);
-	static const char *const day_headings[3] = { "Kế hoạch", "Đã phát", "Thủ công" };
-	for (int i = 0; i < 3; i++) {
+	printf("\n%s\n  ", W->days);
+	cell(W->day_columns[0], 10, 0);
+	for (int i = 1; i < 4; i++) {
 		putchar(' ');
-		cell(day_headings[i], 9, 1);
+		cell(W->day_columns[i], 9, 1);
 	}
-	printf("  Thời lượng\n");
+	printf("  %s\n", W->day_columns[4]);
 	const cJSON *day;
 	cJSON_ArrayForEach(day, cJSON_GetObjectItem(report, "days")) {
 		char date[11], duration[64];
@@ -184,9 +244,11 @@ static void print_text(const cJSON *report)
 		       number(day, "airings"), number(day, "manual"), duration);
 	}
 	const cJSON *chain = cJSON_GetObjectItem(report, "chain");
-	if (*text(chain, "head"))
-		printf("\nMã kiểm chứng nhật ký phát sóng (SHA-256, dòng thứ %.0f): %s\n"
-		       "(kiểm tra lại bằng: loaxa log verify)\n", number(chain, "seq"), text(chain, "head"));
+	if (*text(chain, "head")) {
+		printf("\n");
+		printf(W->chain, number(chain, "seq"));
+		printf(": %s\n(%s)\n", text(chain, "head"), W->verify);
+	}
 }
 
 static void csv_counts(const char *kind, const char *category, const char *title,
@@ -213,23 +275,20 @@ static void csv_counts(const char *kind, const char *category, const char *title
 static void print_csv(const cJSON *report, char separator)
 {
 	fputs("\xEF\xBB\xBF", stdout);   /* UTF-8 BOM: Excel reads the diacritics right */
-	static const char *const header[10] = { "Loại", "Chuyên mục", "Chương trình", "Kế hoạch",
-						"Phát đủ", "Phát dở", "Bỏ lỡ", "Lỗi",
-						"Số giây đã phát", "Tỷ lệ" };
 	for (int i = 0; i < 10; i++)
-		tt_csv_field(stdout, header[i], separator, i == 9);
+		tt_csv_field(stdout, W->csv_header[i], separator, i == 9);
 	const cJSON *category;
 	cJSON_ArrayForEach(category, cJSON_GetObjectItem(report, "categories")) {
 		const cJSON *title;
 		cJSON_ArrayForEach(title, cJSON_GetObjectItem(category, "titles"))
-			csv_counts("chương trình", text(category, "category"), text(title, "title"),
+			csv_counts(W->csv_title, text(category, "category"), text(title, "title"),
 				   title, separator);
-		csv_counts("chuyên mục", text(category, "category"), "", category, separator);
+		csv_counts(W->csv_category, text(category, "category"), "", category, separator);
 	}
-	csv_counts("tổng cộng", "", "", cJSON_GetObjectItem(report, "totals"), separator);
+	csv_counts(W->csv_total, "", "", cJSON_GetObjectItem(report, "totals"), separator);
 	/* the chain's head, for `loaxa log verify` later */
 	const cJSON *chain = cJSON_GetObjectItem(report, "chain");
-	tt_csv_field(stdout, "mã kiểm chứng", separator, 0);
+	tt_csv_field(stdout, W->csv_chain, separator, 0);
 	tt_csv_field(stdout, "", separator, 0);
 	tt_csv_field(stdout, text(chain, "head"), separator, 1);
 }
@@ -275,8 +334,8 @@ static void print_html(const cJSON *report, const struct settings *settings)
 	char iso_today[11];
 	tt_local_date(now_ns(), iso_today);
 	vietnamese_date(iso_today, today);
-	printf("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">\n"
-	       "<title>Báo cáo kết quả phát thanh %s – %s</title>\n<style>\n"
+	printf("<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n<title>%s %s – %s"
+	       "</title>\n<style>\n"
 	       "@page { size: A4; margin: 20mm 15mm 20mm 25mm; }\n"
 	       "body { font-family: 'Times New Roman', 'DejaVu Serif', serif; font-size: 13pt;"
 	       " color: #000; margin: 0; }\n"
@@ -296,24 +355,26 @@ static void print_html(const cJSON *report, const struct settings *settings)
 	       ".sign { display: flex; justify-content: space-between; text-align: center;"
 	       " margin-top: 24pt; page-break-inside: avoid; }\n"
 	       ".sign > div { width: 45%%; } .sign .room { height: 60pt; }\n"
-	       "</style></head><body>\n", from, until);
+	       "</style></head><body>\n", W->lang, W->title, from, until);
 	printf("<div class=\"head\"><div><div class=\"upper\">");
 	html(settings->organisation);
 	printf("</div><div class=\"upper\">");
 	html(settings->station_name);
-	printf("</div></div><div><div class=\"upper\">Cộng hòa xã hội chủ nghĩa Việt Nam</div>"
-	       "<div class=\"motto\">Độc lập - Tự do - Hạnh phúc</div></div></div>\n");
-	printf("<p class=\"place\">Ngày %.2s tháng %.2s năm %.4s</p>\n", today, today + 3, today + 6);
-	printf("<h1>BÁO CÁO</h1>\n<h2>Kết quả phát thanh từ ngày %s đến ngày %s", from, until);
+	printf("</div></div><div><div class=\"upper\">%s</div><div class=\"motto\">%s</div></div>"
+	       "</div>\n<p class=\"place\">", W->nation, W->motto);
+	printf(W->dated, today, today + 3, today + 6);
+	printf("</p>\n<h1>%s</h1>\n<h2>", W->heading);
+	printf(W->subtitle, from, until);
 	if (*text(report, "category")) {
-		printf("<br>Chuyên mục: ");
+		printf("<br>%s: ", W->category);
 		html(text(report, "category"));
 	}
 	printf("</h2>\n");
 
-	printf("<h3>I. Các chương trình theo lịch</h3>\n<table><thead><tr><th>Chuyên mục / "
-	       "chương trình</th><th>Kế hoạch</th><th>Phát đủ</th><th>Phát dở</th><th>Bỏ lỡ</th>"
-	       "<th>Lỗi</th><th>Tỷ lệ</th><th>Thời lượng</th></tr></thead><tbody>\n");
+	printf("<h3>%s</h3>\n<table><thead><tr><th>%s</th>", W->scheduled, W->name_column);
+	for (int i = 0; i < 7; i++)
+		printf("<th>%s</th>", W->columns[i]);
+	printf("</tr></thead><tbody>\n");
 	const cJSON *category;
 	cJSON_ArrayForEach(category, cJSON_GetObjectItem(report, "categories")) {
 		html_count_row("category", category_name(text(category, "category")), category);
@@ -321,16 +382,19 @@ static void print_html(const cJSON *report, const struct settings *settings)
 		cJSON_ArrayForEach(title, cJSON_GetObjectItem(category, "titles"))
 			html_count_row("title", text(title, "title"), title);
 	}
-	html_count_row("total", "Tổng cộng", cJSON_GetObjectItem(report, "totals"));
+	html_count_row("total", W->total, cJSON_GetObjectItem(report, "totals"));
 	printf("</tbody></table>\n");
 
-	printf("<h3>II. Phát thủ công và khẩn cấp</h3>\n");
+	printf("<h3>%s</h3>\n", W->manual);
 	const cJSON *manual = cJSON_GetObjectItem(report, "manual");
-	if (cJSON_GetArraySize(manual) == 0)
-		printf("<p>Không có.</p>\n");
-	else
-		printf("<table><thead><tr><th>Thời gian</th><th>Nội dung</th><th>Mức</th>"
-		       "<th>Thời lượng</th><th>Người thực hiện</th><th>Lý do</th></tr></thead><tbody>\n");
+	if (cJSON_GetArraySize(manual) == 0) {
+		printf("<p>%s</p>\n", W->none);
+	} else {
+		printf("<table><thead><tr>");
+		for (int i = 0; i < 6; i++)
+			printf("<th>%s</th>", W->manual_columns[i]);
+		printf("</tr></thead><tbody>\n");
+	}
 	const cJSON *row;
 	cJSON_ArrayForEach(row, manual) {
 		char date[11], duration[64];
@@ -349,8 +413,10 @@ static void print_html(const cJSON *report, const struct settings *settings)
 	if (cJSON_GetArraySize(manual) > 0)
 		printf("</tbody></table>\n");
 
-	printf("<h3>III. Theo ngày</h3>\n<table><thead><tr><th>Ngày</th><th>Kế hoạch</th>"
-	       "<th>Đã phát</th><th>Thủ công</th><th>Thời lượng</th></tr></thead><tbody>\n");
+	printf("<h3>%s</h3>\n<table><thead><tr>", W->days);
+	for (int i = 0; i < 5; i++)
+		printf("<th>%s</th>", W->day_columns[i]);
+	printf("</tr></thead><tbody>\n");
 	const cJSON *day;
 	cJSON_ArrayForEach(day, cJSON_GetObjectItem(report, "days")) {
 		char date[11], duration[64];
@@ -362,12 +428,12 @@ static void print_html(const cJSON *report, const struct settings *settings)
 	}
 	printf("</tbody></table>\n");
 	const cJSON *chain = cJSON_GetObjectItem(report, "chain");
-	printf("<p class=\"chain\">Mã kiểm chứng nhật ký phát sóng (SHA-256, dòng thứ %.0f): "
-	       "%s<br>Kiểm tra lại bằng lệnh: loaxa log verify</p>\n", number(chain, "seq"),
-	       *text(chain, "head") ? text(chain, "head") : "—");
-	printf("<div class=\"sign\"><div><b>NGƯỜI LẬP BÁO CÁO</b><br><i>(Ký, ghi rõ họ tên)</i>"
-	       "<div class=\"room\"></div></div><div><b>THỦ TRƯỞNG ĐƠN VỊ</b><br><i>(Ký, ghi rõ "
-	       "họ tên, đóng dấu)</i><div class=\"room\"></div></div></div>\n</body></html>\n");
+	printf("<p class=\"chain\">");
+	printf(W->chain, number(chain, "seq"));
+	printf(": %s<br>%s</p>\n", *text(chain, "head") ? text(chain, "head") : "—", W->verify);
+	printf("<div class=\"sign\"><div><b>%s</b><br><i>%s</i><div class=\"room\"></div></div>"
+	       "<div><b>%s</b><br><i>%s</i><div class=\"room\"></div></div></div>\n</body></html>\n",
+	       W->signer, W->signer_hint, W->head, W->head_hint);
 }
 
 int cmd_report(int argc, char **argv)
@@ -382,6 +448,12 @@ int cmd_report(int argc, char **argv)
 		return rc;
 	const char *format = option(&args, specs, "format");
 	const char *separator = option(&args, specs, "separator");
+	const char *lang = option(&args, specs, "lang");
+	if (lang && strcmp(lang, "vi") != 0 && strcmp(lang, "en") != 0) {
+		fail_message("--lang is vi (the default) or en, not '%s'", lang);
+		return EXIT_USAGE;
+	}
+	W = lang && strcmp(lang, "en") == 0 ? &english : &vietnamese;
 	int is_html = format && strcmp(format, "html") == 0;
 	if ((rc = check_table_format(is_html ? NULL : format, separator)) != 0)
 		return rc;

@@ -110,6 +110,11 @@ record_verdicts "$WORK/verdicts"
 check "the text has the Vietnamese heading" grep -q "BÁO CÁO KẾT QUẢ PHÁT THANH" "$WORK/report.txt"
 check "and the period as dd/mm/yyyy" grep -q "Từ ngày $from đến ngày $until" "$WORK/report.txt"
 check "durations in giờ/phút/giây" grep -q "giây" "$WORK/report.txt"
+"$LOAXA" report --from "$from" --until "$until" --lang en >"$WORK/report-en.txt"
+check "--lang en: the English heading" grep -q "^BROADCAST REPORT" "$WORK/report-en.txt"
+check "  the same figures" grep -Eq "^  TOTAL +5 +3 +1 +1 +0 +60.0%" "$WORK/report-en.txt"
+check "  no Vietnamese words of its own" bash -c "! grep -Eq 'Chuyên mục|TỔNG CỘNG|giây' '$WORK/report-en.txt'"
+expect_status 2 "--lang is vi" "$LOAXA" report --month 2026-12 --lang fr
 
 # the timetable and the library emptied: the report is the same
 for id in $("$LOAXA" schedule list --json | python3 -c "import json,sys; print(' '.join(str(e['id']) for e in json.load(sys.stdin)))"); do
