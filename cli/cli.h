@@ -102,9 +102,6 @@ int parse_action(int argc, char **argv, const struct option_spec *specs,
 		 struct arguments *args, int *status);
 /* open_timetable, then the audit trail names operator_name (NULL: the OS user). */
 struct tt *open_timetable_as(const struct settings *settings, const char *operator_name);
-/* A date as operators write it, dd/mm/yyyy, or YYYY-MM-DD, into out as
- * YYYY-MM-DD; 0, or -1 if it is not a real date. */
-int parse_user_date(const char *text, char out[11]);
 /* --from and --until (both needed) into dates, the first not after the
  * last; 0, or the exit status with the message printed. */
 int read_period_dates(const char *first, const char *last, char from[11], char until[11]);

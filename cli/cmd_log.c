@@ -178,7 +178,7 @@ static int read_dates(const struct arguments *args, char from[11], char until[11
 	}
 	if (!date)
 		return read_period_dates(first, last, from, until);
-	if (parse_user_date(date, from) < 0) {
+	if (tt_parse_date_lenient(date, from) < 0) {
 		fail_message("'%s' is not a real date; use dd/mm/yyyy (or YYYY-MM-DD)", date);
 		return EXIT_REFUSED;
 	}

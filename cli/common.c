@@ -560,24 +560,14 @@ struct tt *open_timetable_as(const struct settings *settings, const char *operat
 	return tt;
 }
 
-int parse_user_date(const char *text, char out[11])
-{
-	int day, month, year, used = 0;
-	if (sscanf(text, "%2d/%2d/%4d%n", &day, &month, &year, &used) == 3 && text[used] == '\0')
-		snprintf(out, 11, "%04d-%02d-%02d", year, month, day);
-	else
-		snprintf(out, 11, "%.10s", text);
-	return strlen(text) <= 10 && tt_valid_date(out) ? 0 : -1;
-}
-
 int read_period_dates(const char *first, const char *last, char from[11], char until[11])
 {
 	if (!first || !last) {
 		fail_message("--from and --until go together");
 		return EXIT_USAGE;
 	}
-	const char *bad = parse_user_date(first, from) < 0 ? first
-			  : parse_user_date(last, until) < 0 ? last : NULL;
+	const char *bad = tt_parse_date_lenient(first, from) < 0 ? first
+			  : tt_parse_date_lenient(last, until) < 0 ? last : NULL;
 	if (bad) {
 		fail_message("'%s' is not a real date; use dd/mm/yyyy (or YYYY-MM-DD)", bad);
 		return EXIT_REFUSED;

@@ -67,7 +67,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "schedules/timetable.h"
+#include "schedules/as_run.h"
 
 #define WRITER_QUEUE_ROWS 4096
 #define WRITER_UNWRITABLE_S 3   /* health says unwritable after this long failing */

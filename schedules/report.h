@@ -20,7 +20,7 @@
 
 #include <cJSON.h>
 
-#include "schedules/timetable.h"
+#include "schedules/store.h"
 
 /* The report for the dates [from, until] (YYYY-MM-DD, by the date each
  * airing was planned for), all categories or only `category` (NULL: all),
