@@ -3,7 +3,9 @@
 # Each build directory (build/, build-asan/) gets the same tests; a
 # ThreadSanitizer build (build-tsan/) runs only the engine's tests, and any
 # race it reports (in any process of the test) fails that test. Every test
-# program runs under a timeout. The last line is "N passed, N failed".
+# program runs under a timeout. Unit tests run first, two at a time; then
+# two builds' end-to-end tests side by side (see below). The last line is
+# "N passed, N failed".
 set -u
 mode=$1
 shift
@@ -93,8 +95,10 @@ run_two_at_a_time() {
 	rm -rf "$scratch"
 }
 
-for build in "$@"; do
-	build=$(cd "$build" && pwd)
+# setup BUILD: the variables of one build directory's tests (flavour, its
+# fixtures, ThreadSanitizer's reports)
+setup() {
+	build=$(cd "$1" && pwd)
 	flavour=$(basename "$build")
 	if ! "$root/tests/fixtures/make-fixtures.sh" "$build/fixtures" >/dev/null; then
 		echo "cannot make the test fixtures"
@@ -109,39 +113,102 @@ for build in "$@"; do
 		mkdir -p "$tsan_reports"
 		export TSAN_OPTIONS="log_path=$tsan_reports/report suppressions=$root/tests/tsan.supp"
 	fi
-	# whether a test runs on this build: all do, but on a ThreadSanitizer
-	# build only the engine's
-	wanted() { [ $tsan = 0 ] || [[ " $1 " == *" $2 "* ]]; }
-	if [ "$mode" = unit ] || [ "$mode" = all ]; then
-		# two at a time, but for those that measure time (and all of a
-		# ThreadSanitizer build, whose reports are per test), alone
-		batch=()
-		for test in "$build"/tests/test_*; do
-			wanted "$tsan_unit" "$(basename "$test")" || continue
-			if [ $tsan = 0 ] && [[ " $timed_units " != *" $(basename "$test") "* ]]; then
-				batch+=("$test")
-			else
-				run_file "$flavour/$(basename "$test")" 300 "$test"
-			fi
-		done
-		[ ${#batch[@]} -eq 0 ] || run_two_at_a_time "$flavour" "${batch[@]}"
-	fi
-	if [ "$mode" = e2e ] || [ "$mode" = all ]; then
-		# the card is built without sanitizers: its own test runs once
-		if [ "${flavour%asan}" = "$flavour" ] && [ $tsan = 0 ]; then
-			run_file "$flavour/test_testcard" 300 "$root/tests/testcard/test_testcard.sh" "$build"
+}
+
+# whether a test runs on this build: all do, but on a ThreadSanitizer build
+# only the engine's
+wanted() { [ $tsan = 0 ] || [[ " $1 " == *" $2 "* ]]; }
+
+unit_tests() {
+	setup "$1"
+	# two at a time, but for those that measure time (and all of a
+	# ThreadSanitizer build, whose reports are per test), alone
+	local batch=()
+	for test in "$build"/tests/test_*; do
+		wanted "$tsan_unit" "$(basename "$test")" || continue
+		if [ $tsan = 0 ] && [[ " $timed_units " != *" $(basename "$test") "* ]]; then
+			batch+=("$test")
+		else
+			run_file "$flavour/$(basename "$test")" 300 "$test"
 		fi
-		# the sanitizers slow the station three-fold: the day-long run
-		# (test_day) takes the eight hours around midnight there
-		hours=24
-		[ "${flavour%asan}" = "$flavour" ] || hours=8
-		for test in "$root"/tests/e2e/test_*.sh; do
-			wanted "$tsan_e2e" "$(basename "$test" .sh)" || continue
-			LOAXA_DAY_HOURS=${LOAXA_DAY_HOURS:-$hours} \
-				run_file "$flavour/$(basename "$test" .sh)" 600 "$test" "$build"
-		done
+	done
+	[ ${#batch[@]} -eq 0 ] || run_two_at_a_time "$flavour" "${batch[@]}"
+}
+
+e2e_tests() {
+	setup "$1"
+	# the card is built without sanitizers: its own test runs once
+	if [ "${flavour%asan}" = "$flavour" ] && [ $tsan = 0 ]; then
+		run_file "$flavour/test_testcard" 300 "$root/tests/testcard/test_testcard.sh" "$build"
 	fi
-done
+	# the sanitizers slow the station three-fold: the day-long run
+	# (test_day) takes the eight hours around midnight there
+	local hours=24
+	[ "${flavour%asan}" = "$flavour" ] || hours=8
+	for test in "$root"/tests/e2e/test_*.sh; do
+		wanted "$tsan_e2e" "$(basename "$test" .sh)" || continue
+		LOAXA_DAY_HOURS=${LOAXA_DAY_HOURS:-$hours} \
+			run_file "$flavour/$(basename "$test" .sh)" 600 "$test" "$build"
+	done
+}
+
+# lanes BUILD...: the end-to-end tests of each build, the builds side by
+# side (each its own tests one after another), then reported in order
+lanes() {
+	local scratch i=0
+	scratch=$(mktemp -d)
+	for lane in "$@"; do
+		(
+			passed=0 failed=0 failures=()
+			e2e_tests "$lane" >"$scratch/$i.out" 2>&1
+			echo "$passed $failed ${failures[*]}" >"$scratch/$i.counts"
+		) &
+		i=$((i + 1))
+	done
+	wait
+	for ((k = 0; k < i; k++)); do
+		cat "$scratch/$k.out"
+		local p=0 f=0 names=""
+		read -r p f names <"$scratch/$k.counts" || { f=1; names="(a lane's report is missing)"; }
+		passed=$((passed + p))
+		failed=$((failed + f))
+		[ -z "$names" ] || failures+=($names)
+	done
+	rm -rf "$scratch"
+}
+
+# Unit tests first, every build's. Then the end-to-end tests: a build
+# without ThreadSanitizer and one with AddressSanitizer run side by side:
+# their tests are stations playing to paced test cards in real time, mostly
+# waiting, with the output thread at real-time priority, and no unit test
+# runs beside them. A ThreadSanitizer build (many times the CPU) runs its
+# own alone, after them.
+if [ "$mode" = unit ] || [ "$mode" = all ]; then
+	for build in "$@"; do
+		unit_tests "$build"
+	done
+fi
+if [ "$mode" = e2e ] || [ "$mode" = all ]; then
+	side=() alone=()
+	for build in "$@"; do
+		case "$(basename "$(cd "$build" && pwd)")" in
+		*tsan) alone+=("$build") ;;
+		*) side+=("$build") ;;
+		esac
+	done
+	while [ ${#side[@]} -gt 0 ]; do
+		if [ ${#side[@]} -ge 2 ]; then
+			lanes "${side[0]}" "${side[1]}"
+			side=("${side[@]:2}")
+		else
+			e2e_tests "${side[0]}"
+			side=()
+		fi
+	done
+	for build in "${alone[@]}"; do
+		e2e_tests "$build"
+	done
+fi
 
 # The fuzz target of the import path (make fuzz; clang with libFuzzer), once,
 # for 30 s, seeded from the fixtures: passes if nothing crashes, leaks or
