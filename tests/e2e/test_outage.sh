@@ -58,7 +58,7 @@ last=$t
 
 FAULT=$WORK/unplugged
 TAPE=$WORK/tape.wav
-start_serve "loaxatest:TAPE=$TAPE,APPEND=true,FAIL=$FAULT"
+start_serve "$CARD:TAPE=$TAPE,APPEND=true,FAIL=$FAULT"
 check "the station is up" wait_for 10 grep -q "on device" "$WORK/serve.log"
 until_ms() { while [ "$(date +%s%3N)" -lt "$1" ]; do sleep 0.002; done; }
 while read -r name t length fail_ms back_ms; do
