@@ -370,6 +370,7 @@ int playout_cue(struct playout *engine, const struct playout_cue *cue)
 	slot->start_fixed = 0;
 	slot->start_frame = 0;
 	slot->started = 0;
+	slot->start_reported = 0;
 	slot->frames_played = 0;
 	slot->starved_frames = 0;
 	slot->skipped_frames = 0;

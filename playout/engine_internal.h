@@ -46,7 +46,8 @@ struct slot {
 	/* output thread only */
 	int start_fixed;
 	int64_t start_frame;         /* on the engine's frame timeline */
-	int started;
+	int started;                 /* it has taken the air (PLAYING) */
+	int start_reported;          /* ... and its first frame aired (STARTED) */
 	int64_t started_ns;          /* when its first frame aired */
 	int64_t frames_played;
 	int64_t starved_frames;

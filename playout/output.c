@@ -131,7 +131,8 @@ static void release(struct playout *engine, struct slot *slot)
 	engine_wake_feeder(engine);   /* to close its source and free the slot */
 }
 
-/* Is the slot this one waits for still to come or on air? */
+/* Is the slot this one waits for still to come or on air (and not being
+ * aborted)? */
 static int predecessor_pending(struct playout *engine, const struct slot *slot)
 {
 	if (!slot->cue.after_tag)
@@ -144,7 +145,8 @@ static int predecessor_pending(struct playout *engine, const struct slot *slot)
 		 * (only this thread releases it) */
 		if (other != slot &&
 		    (state == SLOT_LOADING || state == SLOT_READY || state == SLOT_PLAYING) &&
-		    other->cue.tag == slot->cue.after_tag)
+		    other->cue.tag == slot->cue.after_tag &&
+		    !atomic_load_explicit(&other->abort_requested, memory_order_acquire))
 			return 1;
 	}
 	return 0;
@@ -381,6 +383,27 @@ static int64_t follow_clock(struct slot *slot, const struct period_clock *clock,
 	return 0;
 }
 
+/* After the device was away, every item keeps its place on the clock: the
+ * one on air goes on where its clock has reached (follow_clock), and one
+ * whose instant came meanwhile joins where its own clock has reached, unless
+ * it follows an item still on air. Called with the clock of the first
+ * period written after the reopen. */
+static void keep_places(struct playout *engine, const struct period_clock *clock)
+{
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		int state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if (state == SLOT_PLAYING) {
+			slot->follow_clock = 1;
+		} else if (state == SLOT_READY && !slot->started) {
+			slot->start_fixed = 0;
+			int64_t due = slot->cue.start_realtime_ns;
+			if (due > 0 && due < clock->first_frame_ns && !predecessor_pending(engine, slot))
+				slot->joined_after_loss = 1;
+		}
+	}
+}
+
 /* Fills engine->mix with one period, starting at clock->first_frame. */
 static void render(struct playout *engine, struct slot **on_air_slot,
 		   const struct period_clock *clock, int64_t frames)
@@ -391,6 +414,11 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 	int ring_low = 0;
 
 	handle_aborts(engine, &on_air, clock);
+	if (engine->keep_places_pending) {
+		/* (after the aborts: an item that followed an aborted one joins) */
+		engine->keep_places_pending = 0;
+		keep_places(engine, clock);
+	}
 	fix_starts(engine, clock, end);
 	while (frame < end) {
 		struct slot *top = choose_top(engine, on_air, frame);
@@ -417,9 +445,6 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 			atomic_store_explicit(&top->state, SLOT_PLAYING, memory_order_release);
 			top->started_ns = frame_time_ns(clock, frame);
 			place_on_clock(top);
-			if (top->follow_clock)
-				follow_clock(top, clock, frame, boundary, &ring_low);
-			report(engine, top, PLAYOUT_STARTED, top->started_ns, 0);
 		}
 		on_air = top;
 		atomic_store(&engine->on_air_tag, top->cue.tag);
@@ -430,6 +455,12 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 				frame += silence;
 				continue;
 			}
+		}
+		if (!top->start_reported) {
+			/* its first frame airs here, at its place */
+			top->start_reported = 1;
+			top->started_ns = frame_time_ns(clock, frame);
+			report(engine, top, PLAYOUT_STARTED, top->started_ns, 0);
 		}
 		int64_t want = boundary - frame;
 		int64_t got = (int64_t)frame_ring_read(&top->ring, dest, (uint64_t)want);
@@ -719,27 +750,6 @@ static void not_written(struct playout *engine, struct slot *on_air, int64_t fro
 	engine->fade_left = 0;
 }
 
-/* After the device was away, every item keeps its place on the clock: the
- * one on air goes on where its clock has reached (follow_clock), and one
- * whose instant came meanwhile joins where its own clock has reached, unless
- * it follows an item still on air. Called with the clock of the first
- * period written after the reopen. */
-static void keep_places(struct playout *engine, const struct period_clock *clock)
-{
-	for (int i = 0; i < ENGINE_SLOTS; i++) {
-		struct slot *slot = &engine->slots[i];
-		int state = atomic_load_explicit(&slot->state, memory_order_acquire);
-		if (state == SLOT_PLAYING) {
-			slot->follow_clock = 1;
-		} else if (state == SLOT_READY && !slot->started) {
-			slot->start_fixed = 0;
-			int64_t due = slot->cue.start_realtime_ns;
-			if (due > 0 && due < clock->first_frame_ns && !predecessor_pending(engine, slot))
-				slot->joined_after_loss = 1;
-		}
-	}
-}
-
 /* While the device is away, the items it would be playing keep to their
  * clock: what the clock passes is dropped from their rings now, and the
  * feeder refills them, so that once it is back each is at its place at
@@ -992,10 +1002,6 @@ void *output_thread_main(void *arg)
 			}
 			wait_first = 1;
 			continue;
-		}
-		if (engine->keep_places_pending) {
-			engine->keep_places_pending = 0;
-			keep_places(engine, &clock);
 		}
 		render(engine, &on_air, &clock, frames);
 		for (long i = 0; i < frames; i++)

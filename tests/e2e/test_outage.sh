@@ -15,23 +15,35 @@
 #                   row says it joined late, and why), nothing before;
 #   end           — the card is lost for 1 s from 0.2 s before the end of a
 #                   2 s staircase, whose end the engine had handed to the
-#                   card already: the row counts only what the tape has.
+#                   card already: the row counts only what the tape has;
+#   programme     — a programme of a 1 s tone (2500 Hz) then a 4 s staircase;
+#                   the card is away from 1 s before it to 1.5 s into the
+#                   staircase: the tone is missed, the staircase joins at its
+#                   place on its own clock.
 source "$(dirname "$0")/lib.sh"
 
 "$LOAXA" init >/dev/null
 STEP_S=0.5
 # case: name outage_s item_s (the item starts at the case's second; the card
 # fails 1.2 s into it, mid-step, or 1 s before it for whole and joined)
-cases=("0.2 0.2 3.5" "2 2 5" "5 5 8" "12 12 15" "whole 5 3" "joined 3 5" "end 1 2")
+cases=("0.2 0.2 3.5" "2 2 5" "5 5 8" "12 12 15" "whole 5 3" "joined 3 5" "end 1 2"
+       "programme 3.5 5")
 media=()
 for c in "${cases[@]}"; do
 	read -r name outage length <<<"$c"
-	if [ "$name" = whole ]; then
-		sox -n -r 48000 -c 1 -b 16 "$WORK/$name.wav" synth "$length" sine 3000 vol 0.5
-	else
-		make_staircase "$WORK/$name.wav" "$(awk -v l="$length" -v s=$STEP_S 'BEGIN { print l / s }')" $STEP_S
-	fi
-	media+=("$("$LOAXA" media import "$WORK/$name.wav" --title "$name" 2>/dev/null)")
+	case $name in
+	whole) sox -n -r 48000 -c 1 -b 16 "$WORK/$name.wav" synth "$length" sine 3000 vol 0.5 ;;
+	programme)
+		sox -n -r 48000 -c 1 -b 16 "$WORK/first.wav" synth 1 sine 2500 vol 0.5
+		make_staircase "$WORK/second.wav" 8 $STEP_S
+		"$LOAXA" programme create programme >/dev/null
+		"$LOAXA" programme add programme "$("$LOAXA" media import "$WORK/first.wav" 2>/dev/null)" \
+			"$("$LOAXA" media import "$WORK/second.wav" 2>/dev/null)" >/dev/null
+		;;
+	*) make_staircase "$WORK/$name.wav" "$(awk -v l="$length" -v s=$STEP_S 'BEGIN { print l / s }')" $STEP_S ;;
+	esac
+	[ "$name" = programme ] && media+=("") ||
+		media+=("$("$LOAXA" media import "$WORK/$name.wav" --title "$name" 2>/dev/null)")
 done
 
 at_arg() { echo --date "$(date -d @"$1" +%F)" --at "$(date -d @"$1" +%T)"; }
@@ -40,10 +52,12 @@ t=$base
 : >"$WORK/cases"
 for i in "${!cases[@]}"; do
 	read -r name outage length <<<"${cases[$i]}"
+	what=(--media "${media[$i]}")
+	[ "$name" = programme ] && what=(--programme programme)
 	# shellcheck disable=SC2046
-	"$LOAXA" schedule add $(at_arg "$t") --media "${media[$i]}" --title "$name" >/dev/null
+	"$LOAXA" schedule add $(at_arg "$t") "${what[@]}" --title "$name" >/dev/null
 	case $name in
-	whole|joined) fail_ms=$(( t * 1000 - 1000 )) ;;
+	whole|joined|programme) fail_ms=$(( t * 1000 - 1000 )) ;;
 	end) fail_ms=$(( t * 1000 + 1800 )) ;;
 	*) fail_ms=$(( t * 1000 + 1200 )) ;;
 	esac
@@ -74,9 +88,9 @@ check "serve stops cleanly (exit $rc)" test "$rc" -eq 0
 grep -E "sound device|missed|on air" "$WORK/serve.log" || true
 
 "$TAPETOOL" segments "$TAPE" --json >"$WORK/segments.json" || fail "tapetool could not read the tape"
-sqlite3 -json "$DB" "SELECT id, title, status, scheduled_ns, started_ns, ended_ns, frames_played,
+sqlite3 -json "$DB" "SELECT id, title, part, status, scheduled_ns, started_ns, ended_ns, frames_played,
 	detail FROM as_run ORDER BY id" >"$WORK/rows.json"
-sqlite3 -header "$DB" "SELECT id, title, status, (started_ns - scheduled_ns) / 1e6 AS late_ms,
+sqlite3 -header "$DB" "SELECT id, title, part, status, (started_ns - scheduled_ns) / 1e6 AS late_ms,
 	frames_played, detail FROM as_run ORDER BY id"
 
 python3 - "$WORK/segments.json" "$WORK/rows.json" "$WORK/cases" "$STEP_S" "$ROOT/tests/e2e" <<'PYTHON' >"$WORK/verdicts"
@@ -100,14 +114,19 @@ for line in open(sys.argv[3]):
     lost, back = int(fail_ms) * 1e6, int(back_ms) * 1e6
     mine = [r for r in rows if r["title"] == name]
     window = [s for s in segments if t - 1.5 * S <= s["start_realtime_ns"] < t + length + 1.5 * S]
-    if name == "whole":
-        tone = [s for s in window if abs(s["freq_hz"] - 3000) < 60]
-        verdict(not tone, f"{name}: nothing of the item aired ({len(tone)} segments)")
-        statuses = [r["status"] for r in mine]
-        verdict(statuses == ["missed"], f"{name}: its row is missed ({statuses})")
-        detail = mine[0]["detail"] if mine else ""
+    if name in ("whole", "programme"):
+        hz, first = (3000, mine) if name == "whole" else (2500, [r for r in mine if r["part"] == 0])
+        tone = [s for s in window if abs(s["freq_hz"] - hz) < 60]
+        verdict(not tone, f"{name}: nothing of the {hz} Hz item aired ({len(tone)} segments)")
+        statuses = [r["status"] for r in first]
+        verdict(statuses == ["missed"], f"{name}: its {hz} Hz item's row is missed ({statuses})")
+        detail = first[0]["detail"] if first else ""
         verdict("sound device" in detail, f"{name}: the row says the sound device was lost ({detail!r})")
-        continue
+        if name == "whole":
+            continue
+        # the staircase after the tone, on its own clock from t + 1 s
+        t, length = t + S, length - S
+        mine = [r for r in mine if r["part"] == 1]
     count = round(length / STEP)
     steps = [(step_of(s["freq_hz"], count), s) for s in window]
     steps = [(k, s) for k, s in steps if k is not None]
@@ -152,7 +171,7 @@ for line in open(sys.argv[3]):
     twice = [k for k in set(ks) if sum(s["duration_ms"] for j, s in steps if j == k) > STEP / 1e6 + 20]
     verdict(ks == sorted(ks) and not twice, f"{name}: the steps aired in order, none twice ({ks})")
     verdict(count - 1 in ks, f"{name}: its last step aired ({ks})")
-    if name == "joined":
+    if name in ("joined", "programme"):
         verdict(not before and statuses == ["resumed"], f"{name}: joined, nothing before "
                 f"({len(before)} segments before the card was lost; rows {statuses})")
         detail = mine[0]["detail"] if mine else ""
