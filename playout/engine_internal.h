@@ -122,6 +122,9 @@ struct playout {
 	int64_t segment_start_frame;   /* ... since this timeline frame */
 	int fade_from_history;         /* the next cut fades what was rewound */
 	int keep_places_pending;       /* the device is back: realign items to the clock */
+	int start_at_first_write;      /* ... and starts with the first period written,
+	                                  which airs at the instant it was placed for
+	                                  (not once the buffer is full) */
 	/* The card's last known position: timeline frame airing at known_ns,
 	 * and whether it was running then (so playing on since). A lost card
 	 * played up to about there: what it held beyond never aired. */

@@ -821,6 +821,7 @@ static void reopen_device(struct playout *engine, int error)
 			atomic_store(&engine->device_ok, 1);
 			int64_t back_ns = station_clock_ns();
 			engine->keep_places_pending = 1;
+			engine->start_at_first_write = 1;
 			engine->known_frame = engine->written_frames;
 			engine->known_running = 0;
 			engine->known_ns = back_ns;
@@ -1030,6 +1031,11 @@ void *output_thread_main(void *arg)
 			not_written(engine, on_air, engine->written_frames + done,
 				    engine->written_frames + frames);
 		engine->written_frames += done;
+		if (engine->start_at_first_write && done > 0 && !failed) {
+			engine->start_at_first_write = 0;
+			if (snd_pcm_state(engine->device.pcm) == SND_PCM_STATE_PREPARED)
+				snd_pcm_start(engine->device.pcm);
+		}
 		if (failed)
 			recover_or_reopen(engine, failed);
 		wait_first = !failed && !live && room - frames < period &&
