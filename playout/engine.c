@@ -370,14 +370,16 @@ int playout_cue(struct playout *engine, const struct playout_cue *cue)
 	slot->start_fixed = 0;
 	slot->start_frame = 0;
 	slot->started = 0;
+	slot->start_reported = 0;
 	slot->frames_played = 0;
 	slot->starved_frames = 0;
-	slot->skip_frames = 0;
 	slot->skipped_frames = 0;
 	slot->late_start = 0;
-	slot->late_skip_frames = 0;
 	slot->late_frames = 0;
 	slot->xruns_at_start = 0;
+	slot->clock_ns = 0;
+	slot->follow_clock = 0;
+	slot->joined_after_loss = 0;
 	atomic_store_explicit(&slot->state, SLOT_LOADING, memory_order_release);
 	pthread_mutex_unlock(&engine->control_lock);
 	engine_wake_feeder(engine);

@@ -46,16 +46,23 @@ struct slot {
 	/* output thread only */
 	int start_fixed;
 	int64_t start_frame;         /* on the engine's frame timeline */
-	int started;
+	int started;                 /* it has taken the air (PLAYING) */
+	int start_reported;          /* ... and its first frame aired (STARTED) */
 	int64_t started_ns;          /* when its first frame aired */
 	int64_t frames_played;
 	int64_t starved_frames;
-	int64_t skip_frames;         /* to drop unplayed: the card was away */
-	int64_t skipped_frames;      /* dropped so far */
+	int64_t skipped_frames;      /* dropped on air: the card was away */
 	int late_start;              /* it started later than its instant */
-	int64_t late_skip_frames;    /* to drop at its start: on_clock_ns passed */
-	int64_t late_frames;         /* dropped so for that */
+	int64_t late_frames;         /* dropped before its first frame aired */
 	int64_t xruns_at_start;
+	/* Its place on the clock: the instant its source's first frame belongs
+	 * at (its start, or cue.on_clock_ns, or its own instant when the card
+	 * was away then). While follow_clock is set, the frames its source is
+	 * behind that place are dropped, and it waits in silence while it is
+	 * ahead (its frames a lost card had queued did not air). */
+	int64_t clock_ns;
+	int follow_clock;
+	int joined_after_loss;       /* its start came while the card was away */
 };
 
 struct alsa_device {
@@ -115,6 +122,14 @@ struct playout {
 	int64_t segment_start_frame;   /* ... since this timeline frame */
 	int fade_from_history;         /* the next cut fades what was rewound */
 	int keep_places_pending;       /* the device is back: realign items to the clock */
+	int start_at_first_write;      /* ... and starts with the first period written,
+	                                  which airs at the instant it was placed for
+	                                  (not once the buffer is full) */
+	/* The card's last known position: timeline frame airing at known_ns,
+	 * and whether it was running then (so playing on since). A lost card
+	 * played up to about there: what it held beyond never aired. */
+	int64_t known_frame, known_ns;
+	int known_running;
 
 	/* feeder → output: an item to air at once is ready (eventfd) */
 	int wake_fd;

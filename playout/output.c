@@ -31,6 +31,10 @@
  * atomic state, events go to a single-producer ring and an eventfd. The one
  * exception is a lost device: the thread then closes and reopens it with
  * backoff (snd_pcm_open allocates), since nothing can air meanwhile anyway.
+ * A lost device played up to about its last known position: what it held
+ * beyond did not air and is not counted (lose_queued). Meanwhile the items
+ * keep to their clock (follow_while_away drops from their rings what the
+ * clock passes), so once it is back each is where its clock has reached.
  */
 #include <errno.h>
 #include <math.h>
@@ -104,6 +108,7 @@ static void report_by(struct playout *engine, struct slot *slot, enum playout_ev
 		.holder_tag = holder ? holder->cue.tag : 0,
 		.frames = slot->frames_played, .starved_frames = slot->starved_frames,
 		.skipped_frames = slot->skipped_frames, .late_frames = slot->late_frames,
+		.joined_after_loss = slot->joined_after_loss,
 		.xruns = (int)(atomic_load(&engine->xruns) - slot->xruns_at_start),
 		.error = error,
 	};
@@ -126,7 +131,8 @@ static void release(struct playout *engine, struct slot *slot)
 	engine_wake_feeder(engine);   /* to close its source and free the slot */
 }
 
-/* Is the slot this one waits for still to come or on air? */
+/* Is the slot this one waits for still to come or on air (and not being
+ * aborted)? */
 static int predecessor_pending(struct playout *engine, const struct slot *slot)
 {
 	if (!slot->cue.after_tag)
@@ -139,7 +145,8 @@ static int predecessor_pending(struct playout *engine, const struct slot *slot)
 		 * (only this thread releases it) */
 		if (other != slot &&
 		    (state == SLOT_LOADING || state == SLOT_READY || state == SLOT_PLAYING) &&
-		    other->cue.tag == slot->cue.after_tag)
+		    other->cue.tag == slot->cue.after_tag &&
+		    !atomic_load_explicit(&other->abort_requested, memory_order_acquire))
 			return 1;
 	}
 	return 0;
@@ -319,6 +326,84 @@ static void handle_aborts(struct playout *engine, struct slot **on_air,
 	}
 }
 
+/* Where an item's source is: the frames taken from its ring. */
+static int64_t source_position(const struct slot *slot)
+{
+	return slot->late_frames + slot->frames_played + slot->skipped_frames;
+}
+
+/* Drops up to `frames` of an item's source unplayed (as far as its ring
+ * holds): late, before anything of it aired, else skipped. Returns how many. */
+static int64_t drop(struct slot *slot, int64_t frames)
+{
+	int64_t dropped = (int64_t)frame_ring_skip(&slot->ring, (uint64_t)frames);
+	if (slot->frames_played == 0 && slot->skipped_frames == 0)
+		slot->late_frames += dropped;
+	else
+		slot->skipped_frames += dropped;
+	return dropped;
+}
+
+/* An item starting at started_ns: where its source's first frame belongs on
+ * the clock. A rejoin (cue.on_clock_ns), or an item whose instant came while
+ * the device was lost, that starts later than its place follows its clock. */
+static void place_on_clock(struct slot *slot)
+{
+	int64_t place = slot->cue.on_clock_ns;
+	if (!place && slot->joined_after_loss)
+		place = slot->cue.start_realtime_ns;
+	slot->clock_ns = slot->started_ns;
+	if (place && place < slot->started_ns) {
+		slot->clock_ns = place;
+		slot->follow_clock = 1;
+	}
+}
+
+/* Brings an item that follows its clock to its place at `frame`: drops what
+ * its source is behind, as far as its ring holds. Returns how many frames
+ * from `frame` (up to `boundary`) must be silence first: it is ahead of its
+ * place (what a lost device held did not air), or its ring has not caught
+ * up yet (it tries again after them); 0 once it is at its place, or its
+ * source has ended. */
+static int64_t follow_clock(struct slot *slot, const struct period_clock *clock, int64_t frame,
+			    int64_t boundary, int *ring_low)
+{
+	int64_t place = ns_to_frames(frame_time_ns(clock, frame) - slot->clock_ns, clock->rate, 1);
+	int64_t behind = place - source_position(slot);
+	if (behind > 0) {
+		behind -= drop(slot, behind);
+		*ring_low = 1;
+	}
+	if (behind > 0 && !(atomic_load_explicit(&slot->source_ended, memory_order_acquire) &&
+			    frame_ring_readable(&slot->ring) == 0))
+		return boundary - frame;
+	if (behind < 0)
+		return -behind < boundary - frame ? -behind : boundary - frame;
+	slot->follow_clock = 0;
+	return 0;
+}
+
+/* After the device was away, every item keeps its place on the clock: the
+ * one on air goes on where its clock has reached (follow_clock), and one
+ * whose instant came meanwhile joins where its own clock has reached, unless
+ * it follows an item still on air. Called with the clock of the first
+ * period written after the reopen. */
+static void keep_places(struct playout *engine, const struct period_clock *clock)
+{
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		int state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if (state == SLOT_PLAYING) {
+			slot->follow_clock = 1;
+		} else if (state == SLOT_READY && !slot->started) {
+			slot->start_fixed = 0;
+			int64_t due = slot->cue.start_realtime_ns;
+			if (due > 0 && due < clock->first_frame_ns && !predecessor_pending(engine, slot))
+				slot->joined_after_loss = 1;
+		}
+	}
+}
+
 /* Fills engine->mix with one period, starting at clock->first_frame. */
 static void render(struct playout *engine, struct slot **on_air_slot,
 		   const struct period_clock *clock, int64_t frames)
@@ -329,6 +414,11 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 	int ring_low = 0;
 
 	handle_aborts(engine, &on_air, clock);
+	if (engine->keep_places_pending) {
+		/* (after the aborts: an item that followed an aborted one joins) */
+		engine->keep_places_pending = 0;
+		keep_places(engine, clock);
+	}
 	fix_starts(engine, clock, end);
 	while (frame < end) {
 		struct slot *top = choose_top(engine, on_air, frame);
@@ -354,21 +444,23 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 			top->xruns_at_start = atomic_load(&engine->xruns);
 			atomic_store_explicit(&top->state, SLOT_PLAYING, memory_order_release);
 			top->started_ns = frame_time_ns(clock, frame);
-			if (top->cue.on_clock_ns && top->started_ns > top->cue.on_clock_ns)
-				top->late_skip_frames = ns_to_frames(top->started_ns - top->cue.on_clock_ns,
-								     clock->rate, 1);
-			top->late_frames = top->late_skip_frames;
-			report(engine, top, PLAYOUT_STARTED, top->started_ns, 0);
+			place_on_clock(top);
 		}
 		on_air = top;
 		atomic_store(&engine->on_air_tag, top->cue.tag);
-		if (top->late_skip_frames > 0)
-			top->late_skip_frames -= (int64_t)frame_ring_skip(&top->ring,
-									 (uint64_t)top->late_skip_frames);
-		if (top->skip_frames > 0) {
-			int64_t skipped = (int64_t)frame_ring_skip(&top->ring, (uint64_t)top->skip_frames);
-			top->skip_frames -= skipped;
-			top->skipped_frames += skipped;
+		if (top->follow_clock) {
+			int64_t silence = follow_clock(top, clock, frame, boundary, &ring_low);
+			if (silence > 0) {
+				memset(dest, 0, (size_t)silence * sizeof(float));
+				frame += silence;
+				continue;
+			}
+		}
+		if (!top->start_reported) {
+			/* its first frame airs here, at its place */
+			top->start_reported = 1;
+			top->started_ns = frame_time_ns(clock, frame);
+			report(engine, top, PLAYOUT_STARTED, top->started_ns, 0);
 		}
 		int64_t want = boundary - frame;
 		int64_t got = (int64_t)frame_ring_read(&top->ring, dest, (uint64_t)want);
@@ -407,8 +499,7 @@ static void render(struct playout *engine, struct slot **on_air_slot,
 			}
 			if (!ended) {
 				memset(dest + got, 0, (size_t)(want - got) * sizeof(float));
-				if (top->skip_frames == 0 && top->late_skip_frames == 0)
-					top->starved_frames += want - got;
+				top->starved_frames += want - got;
 				frame = boundary;
 				continue;
 			}
@@ -635,35 +726,84 @@ static void sleep_ms(int ms)
 	nanosleep(&pause, NULL);
 }
 
-/* After the device was away, every item keeps its place on the wall clock:
- * what would have aired meanwhile is dropped. Called with the clock of the
- * first period written after the reopen. */
-static void keep_places(struct playout *engine, const struct period_clock *clock)
+/* The timeline's frames from from_frame to to_frame never aired: a write
+ * failed part-way, or a lost device held them. The item on air did not air
+ * them; they count as skipped (dropped, its place in the item moves on),
+ * not played. */
+static void not_written(struct playout *engine, struct slot *on_air, int64_t from_frame,
+			int64_t to_frame)
 {
-	int rate = engine->device.rate;
-	int64_t resume_ns = clock->first_frame_ns;
-	for (int i = 0; i < ENGINE_SLOTS; i++) {
-		struct slot *slot = &engine->slots[i];
-		int state = atomic_load(&slot->state);
-		if (state == SLOT_PLAYING) {
-			int64_t next_frame = slot->frames_played + slot->skipped_frames + slot->skip_frames;
-			int64_t next_ns = slot->started_ns + frames_to_ns(next_frame, rate);
-			if (resume_ns > next_ns)
-				slot->skip_frames += ns_to_frames(resume_ns - next_ns, rate, 0);
-		} else if (state == SLOT_READY && !slot->started) {
-			slot->start_fixed = 0;
-			int64_t due = slot->cue.start_realtime_ns;
-			if (due > 0 && due < resume_ns && !slot->cue.after_tag)
-				slot->skip_frames = ns_to_frames(resume_ns - due, rate, 0);
+	if (on_air) {
+		int64_t first = engine->segment_start_frame > from_frame ? engine->segment_start_frame
+									 : from_frame;
+		int64_t lost = to_frame - first;
+		if (lost > on_air->frames_played)
+			lost = on_air->frames_played;
+		if (lost > 0) {
+			on_air->frames_played -= lost;
+			on_air->skipped_frames += lost;
+			atomic_store(&engine->on_air_frames, on_air->frames_played);
 		}
 	}
+	if (engine->segment_start_frame > from_frame)
+		engine->segment_start_frame = from_frame;
+	engine->fade_left = 0;
+}
+
+/* While the device is away, the items it would be playing keep to their
+ * clock: what the clock passes is dropped from their rings now, and the
+ * feeder refills them, so that once it is back each is at its place at
+ * once, however long it was away. */
+static void follow_while_away(struct playout *engine)
+{
+	int64_t now_ns = station_clock_ns();
+	int dropped = 0;
+	for (int i = 0; i < ENGINE_SLOTS; i++) {
+		struct slot *slot = &engine->slots[i];
+		int state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		int64_t place;
+		if (state == SLOT_PLAYING)
+			place = slot->clock_ns;
+		else if (state == SLOT_READY && !slot->started && slot->cue.start_realtime_ns > 0 &&
+			 !predecessor_pending(engine, slot))
+			place = slot->cue.on_clock_ns ? slot->cue.on_clock_ns : slot->cue.start_realtime_ns;
+		else
+			continue;
+		int64_t behind = place < now_ns ? ns_to_frames(now_ns - place, engine->device.rate, 0) -
+						  source_position(slot) : 0;
+		if (behind > 0)
+			dropped |= drop(slot, behind) > 0;
+	}
+	if (dropped)
+		engine_wake_feeder(engine);
+}
+
+/* The device is lost: it played up to about its last known position (and
+ * on since, if it was running, up to now); what it held beyond that never
+ * aired. Returns the instant it stopped. */
+static int64_t lose_queued(struct playout *engine)
+{
+	int rate = engine->device.rate;
+	int64_t aired = engine->known_frame;
+	if (engine->known_running)
+		aired += ns_to_frames(station_clock_ns() - engine->known_ns, rate, 0);
+	if (aired > engine->written_frames)
+		aired = engine->written_frames;
+	if (aired < engine->known_frame)
+		aired = engine->known_frame;
+	struct slot *slot = engine->segment_slot;
+	if (aired < engine->written_frames)
+		not_written(engine, slot && atomic_load_explicit(&slot->state, memory_order_acquire) ==
+					       SLOT_PLAYING ? slot : NULL,
+			    aired, engine->written_frames);
+	return engine->known_ns + frames_to_ns(aired - engine->known_frame, rate);
 }
 
 /* The device is gone: report, then reopen with backoff until it is back or
  * the engine stops. */
 static void reopen_device(struct playout *engine, int error)
 {
-	int64_t lost_ns = station_clock_ns();
+	int64_t lost_ns = lose_queued(engine);
 	struct playout_event event = { .kind = PLAYOUT_DEVICE_ERROR, .error = error,
 				       .realtime_ns = lost_ns };
 	engine_push_event(engine, &event);
@@ -672,6 +812,7 @@ static void reopen_device(struct playout *engine, int error)
 	int backoff_ms = 50;
 	char message[256];
 	while (!atomic_load(&engine->output_stop)) {
+		follow_while_away(engine);
 		sleep_ms(backoff_ms);
 		if (alsa_device_open(&engine->device, &engine->config, 1, message, sizeof message) == 0) {
 			output_probe_device(engine);
@@ -680,6 +821,10 @@ static void reopen_device(struct playout *engine, int error)
 			atomic_store(&engine->device_ok, 1);
 			int64_t back_ns = station_clock_ns();
 			engine->keep_places_pending = 1;
+			engine->start_at_first_write = 1;
+			engine->known_frame = engine->written_frames;
+			engine->known_running = 0;
+			engine->known_ns = back_ns;
 			struct playout_event ok = { .kind = PLAYOUT_DEVICE_OK,
 						    .realtime_ns = back_ns,
 						    .frames = ns_to_frames(back_ns - lost_ns,
@@ -724,6 +869,9 @@ static int read_position(struct playout *engine, struct period_clock *clock,
 	clock->rate = engine->device.rate;
 	clock->first_frame = engine->written_frames;
 	clock->first_frame_ns = now_ns + frames_to_ns(delay, engine->device.rate);
+	engine->known_frame = engine->written_frames - delay;
+	engine->known_ns = now_ns;
+	engine->known_running = state == SND_PCM_STATE_RUNNING;
 	if (!atomic_load_explicit(&engine->rewinds, memory_order_relaxed) &&
 	    state == SND_PCM_STATE_RUNNING) {
 		/* A sound server plays every frame it took, at its rate, so frame
@@ -751,33 +899,14 @@ static void recover_or_reopen(struct playout *engine, int error)
 {
 	if (error == -EPIPE)
 		atomic_fetch_add(&engine->xruns, 1);
-	if (alsa_device_recover(&engine->device, error) < 0)
+	if (alsa_device_recover(&engine->device, error) < 0) {
 		reopen_device(engine, error);
-	unfix_pending(engine);
-}
-
-/* A write failed: the period's frames from from_frame to to_frame never
- * reached the device. The item on air did not air them; they count as
- * skipped (dropped, its place in the item moves on), not played, and the
- * timeline goes on from from_frame. */
-static void not_written(struct playout *engine, struct slot *on_air, int64_t from_frame,
-			int64_t to_frame)
-{
-	if (on_air) {
-		int64_t first = engine->segment_start_frame > from_frame ? engine->segment_start_frame
-									 : from_frame;
-		int64_t lost = to_frame - first;
-		if (lost > on_air->frames_played)
-			lost = on_air->frames_played;
-		if (lost > 0) {
-			on_air->frames_played -= lost;
-			on_air->skipped_frames += lost;
-			atomic_store(&engine->on_air_frames, on_air->frames_played);
-		}
+	} else {
+		/* an underrun played all it had; a resumed card starts afresh */
+		engine->known_frame = engine->written_frames;
+		engine->known_running = 0;
 	}
-	if (engine->segment_start_frame > from_frame)
-		engine->segment_start_frame = from_frame;
-	engine->fade_left = 0;
+	unfix_pending(engine);
 }
 
 /* Plays out what is buffered after a final fade. */
@@ -875,17 +1004,13 @@ void *output_thread_main(void *arg)
 			wait_first = 1;
 			continue;
 		}
-		if (engine->keep_places_pending) {
-			engine->keep_places_pending = 0;
-			keep_places(engine, &clock);
-		}
 		render(engine, &on_air, &clock, frames);
 		for (long i = 0; i < frames; i++)
 			engine->history[(engine->written_frames + i) & (engine->history_frames - 1)] =
 				engine->mix[i];
 		alsa_device_convert(&engine->device, engine->mix, engine->device_buffer, frames);
 		long done = 0;
-		int failed = 0;
+		int failed = 0;   /* the write's error */
 		while (done < frames && !atomic_load(&engine->output_stop)) {
 			const char *bytes = engine->device_buffer;
 			snd_pcm_sframes_t n = snd_pcm_writei(
@@ -897,8 +1022,7 @@ void *output_thread_main(void *arg)
 				continue;
 			}
 			if (n < 0) {
-				recover_or_reopen(engine, (int)n);
-				failed = 1;
+				failed = (int)n;
 				break;
 			}
 			done += n;
@@ -907,6 +1031,13 @@ void *output_thread_main(void *arg)
 			not_written(engine, on_air, engine->written_frames + done,
 				    engine->written_frames + frames);
 		engine->written_frames += done;
+		if (engine->start_at_first_write && done > 0 && !failed) {
+			engine->start_at_first_write = 0;
+			if (snd_pcm_state(engine->device.pcm) == SND_PCM_STATE_PREPARED)
+				snd_pcm_start(engine->device.pcm);
+		}
+		if (failed)
+			recover_or_reopen(engine, failed);
 		wait_first = !failed && !live && room - frames < period &&
 			     engine->fill_limit_frames == (int64_t)engine->device.buffer_frames;
 	}

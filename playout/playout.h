@@ -70,9 +70,16 @@ enum playout_event_kind {
 	                        start. Items cued to start "now" wait instead. */
 	PLAYOUT_ABORTED,     /* stopped by playout_abort / playout_abort_all */
 	PLAYOUT_FAILED,      /* the source returned an error (error) */
-	PLAYOUT_DEVICE_ERROR,/* the device failed (error); the engine retries */
+	PLAYOUT_DEVICE_ERROR,/* the device failed (error); the engine retries.
+	                        realtime_ns = when it stopped playing: what it
+	                        held beyond that did not air (the item on air
+	                        counts it skipped; an item reported ended since
+	                        did not air its last frames after that instant) */
 	PLAYOUT_DEVICE_OK,   /* the device works again after a failure; frames =
-	                        the length of the gap */
+	                        the length of the gap. Items keep their places on
+	                        the clock: the one on air goes on where its clock
+	                        has reached; one whose instant came meanwhile
+	                        joins where its clock has reached */
 };
 
 struct playout_event {
@@ -85,7 +92,10 @@ struct playout_event {
 	int64_t skipped_frames;   /* frames dropped so the item kept its place on the
 	                             clock while the device was lost */
 	int64_t late_frames;      /* STARTED: frames dropped at its start to keep it
-	                             on its clock (cue.on_clock_ns) */
+	                             on its clock (cue.on_clock_ns, or its own
+	                             instant if that came while the device was lost) */
+	int joined_after_loss;    /* STARTED: its instant came while the device was
+	                             lost; it joined where its clock had reached */
 	int xruns;                /* device underruns while it played */
 	int error;                /* negative error for FAILED / DEVICE_ERROR */
 };

@@ -12,6 +12,10 @@
  *           later part of an occurrence that was preempted is due before the
  *           air is free: it is preempted at its start.
  *   cut   — a higher priority took the air part-way through it.
+ *   device lost — its start came while the sound device was lost: it
+ *           stays cued, and the engine joins it where its clock has reached
+ *           once the device is back (as it keeps the item on air on its
+ *           clock); it is logged missed once its time is over before that.
  *
  * A held or cut airing follows its event's resume policy once the air is
  * free (when what holds it ends): resume goes on from where it stopped (its
@@ -251,10 +255,31 @@ static void when_due(struct station *station, const struct fate *fate)
 	}
 }
 
+/* A cued piece's start came while the sound device was lost. */
+static void while_device_lost(struct station *station, const struct fate *fate)
+{
+	const struct tt_airing *a = fate->airing;
+	int64_t end = fate->due_ns + a->duration_ns - fate->position_ns;
+	if (end > fate->at_ns + join_ahead_ns(station))
+		return;   /* it joins where its clock is when the device is back */
+	struct in_flight *f = find_in_flight(station, fate->piece_tag);
+	if (f) {
+		f->dropped = 1;
+		playout_abort(station->playout, f->tag);
+	}
+	char lost[40], detail[160];
+	format_local_time(station->device_lost_ns, lost, sizeof lost);
+	snprintf(detail, sizeof detail, "not aired: the sound device was lost at its time "
+		 "(from %s)", lost);
+	log_row(station, a, TT_RUN_MISSED, detail);
+}
+
 void decide_fate(struct station *station, const struct fate *fate)
 {
 	if (fate->cause == FATE_DUE)
 		when_due(station, fate);
+	else if (fate->cause == FATE_DEVICE_LOST)
+		while_device_lost(station, fate);
 	else
 		after_holder(station, fate);
 }

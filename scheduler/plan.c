@@ -17,6 +17,7 @@
 #define HEARTBEAT_NS (10 * NS_PER_SECOND)
 #define PROGRESS_NS (900 * NS_PER_MS)   /* at each wake, once a second */
 #define NOT_RUNNING "the station was not running at its time"
+#define DEVICE_LOST "the sound device was lost at its time"
 #define STARTUP_LOOKBACK_NS (7 * 24 * 3600 * NS_PER_SECOND)
 
 void format_local_time(int64_t instant_ns, char *out, size_t size)
@@ -256,7 +257,7 @@ static void judge(struct station *station, const struct tt_airing *a,
 	}
 	if (!shift || due >= shift->hold_until_ns) {
 		struct fate fate = { .cause = FATE_DUE, .airing = a, .at_ns = now, .due_ns = due,
-				     .missed_because = NOT_RUNNING };
+				     .missed_because = station->device_away ? DEVICE_LOST : NOT_RUNNING };
 		decide_fate(station, &fate);
 		return;
 	}
@@ -411,14 +412,27 @@ static void withdraw_unseen(struct station *station, int64_t from, int64_t horiz
 /* Pieces cued for an instant that is now well past without having aired
  * (the clock was stepped forward, or the machine stalled) are judged again:
  * on air by the timetable they rejoin, otherwise they are logged missed,
- * rather than airing late. */
+ * rather than airing late. One whose instant came while the sound device
+ * was lost is the engine's to join when the device is back (fate.c). */
 static void rejudge_overtaken(struct station *station, int64_t now)
 {
 	int64_t late_grace = late_grace_ns(station);
 	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
 		struct in_flight *f = &station->in_flight[i];
-		if (!f->used || f->started || f->dropped || f->continuation || f->manual_id ||
-		    f->after_tag || f->start_ns >= now - late_grace)
+		if (!f->used || f->started || f->dropped || f->manual_id || f->after_tag ||
+		    f->start_ns >= now)
+			continue;
+		if (station->device_away) {
+			struct fate fate = { .cause = FATE_DEVICE_LOST, .airing = &f->airing,
+					     .at_ns = now, .due_ns = f->start_ns,
+					     .position_ns = f->offset_ns, .piece_tag = f->tag };
+			decide_fate(station, &fate);
+			continue;
+		}
+		/* (the engine starts it at once on the device's return) */
+		if (f->start_ns < station->device_back_ns && now < station->device_back_ns + late_grace)
+			continue;
+		if (f->continuation || f->start_ns >= now - late_grace)
 			continue;
 		struct tt_airing airing = f->airing;
 		int64_t due = f->start_ns;

@@ -6,9 +6,12 @@
  * "playing" for one that never aired. So the begin and the finish of each
  * piece's row wait here, in order, until the instant they describe has
  * passed, and then go to the writer (writer.c). What still waits here when
- * the station dies had not happened on the air. Serving thread only.
+ * the station dies had not happened on the air; when the sound device is
+ * lost, the pieces whose ends wait here lost what came after that instant.
+ * Serving thread only.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "scheduler/log.h"
@@ -31,6 +34,25 @@ static void write_row(struct station *station, struct pending_row *row)
 		}
 	} else if (row->run.id) {
 		writer_run_finish(station->writer, &row->run);
+	}
+}
+
+void rows_device_lost(struct station *station, int64_t lost_ns)
+{
+	for (size_t i = 0; i < station->pending_count; i++) {
+		struct pending_row *row =
+			&station->pending_rows[(station->pending_head + i) % MAX_PENDING_ROWS];
+		struct tt_run *run = &row->run;
+		if (!row->finish || run->ended_ns <= lost_ns || run->started_ns >= lost_ns)
+			continue;
+		int64_t lost_frames = (run->ended_ns - lost_ns) * station->rate / NS_PER_SECOND;
+		run->frames_played = run->frames_played > lost_frames ? run->frames_played - lost_frames : 0;
+		run->ended_ns = lost_ns;
+		if (run->status == TT_RUN_PLAYED || run->status == TT_RUN_RESUMED)
+			run->status = TT_RUN_INTERRUPTED;
+		size_t used = strlen(run->detail);
+		snprintf(run->detail + used, sizeof run->detail - used, "%s%.3f s lost with the sound "
+			 "device", used ? "; " : "", (double)lost_frames / station->rate);
 	}
 }
 

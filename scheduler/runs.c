@@ -39,19 +39,26 @@ static void on_started(struct station *station, struct in_flight *f,
 	snprintf(run->triggered_by, sizeof run->triggered_by, "%s", f->triggered_by);
 	snprintf(run->category, sizeof run->category, "%s", f->airing.category);
 	run->planned_ns = f->airing.duration_ns;
+	f->joined_after_loss = event->joined_after_loss;
 	if (event->late_frames) {
-		/* a rejoin that began later than planned kept to its clock */
+		/* a rejoin that began later than planned, or an item whose start
+		 * came while the device was lost, kept to its clock */
 		f->offset_ns += event->late_frames * NS_PER_SECOND / station->rate;
-		append(run->detail, sizeof run->detail, "on its clock from %.3f s",
-		       (double)f->offset_ns / 1e9);
-		if (f->offset_ns >= f->airing.duration_ns && !f->unlogged) {
-			/* the air came free after its clock had run out: nothing of
-			 * it airs, and no row may say it started */
-			char detail[300];
-			snprintf(detail, sizeof detail, "not aired: its time on the clock passed before "
-				 "the air was free (%s)", f->note);
-			log_row(station, &f->airing, TT_RUN_SKIPPED, detail);
-			f->unlogged = 1;
+		if (event->joined_after_loss) {
+			snprintf(run->detail, sizeof run->detail, "joined at %.3f s: the sound device "
+				 "was lost at its start", (double)f->offset_ns / 1e9);
+		} else {
+			append(run->detail, sizeof run->detail, "on its clock from %.3f s",
+			       (double)f->offset_ns / 1e9);
+			if (f->offset_ns >= f->airing.duration_ns && !f->unlogged) {
+				/* the air came free after its clock had run out: nothing
+				 * of it airs, and no row may say it started */
+				char detail[300];
+				snprintf(detail, sizeof detail, "not aired: its time on the clock passed "
+					 "before the air was free (%s)", f->note);
+				log_row(station, &f->airing, TT_RUN_SKIPPED, detail);
+				f->unlogged = 1;
+			}
 		}
 	}
 	if (f->unlogged)
@@ -70,8 +77,11 @@ static void on_ended(struct station *station, struct in_flight *f,
 	case PLAYOUT_FINISHED:
 		/* played: its whole length reached the card, from its first frame;
 		 * resumed: from part-way to its end; interrupted: the card lost
-		 * some of it on the way */
-		if (event->skipped_frames)
+		 * some of it on the way; missed: its time passed while the card
+		 * was lost, before it could join */
+		if (f->joined_after_loss && event->frames == 0)
+			run->status = TT_RUN_MISSED;
+		else if (event->skipped_frames)
 			run->status = TT_RUN_INTERRUPTED;
 		else
 			run->status = f->offset_ns == 0 ? TT_RUN_PLAYED : TT_RUN_RESUMED;
@@ -149,9 +159,14 @@ static void on_event(struct station *station, const struct playout_event *event)
 		log_message(LOG_ERROR, "sound device failed (%s); reopening it",
 			    playout_strerror(event->error));
 		note_error(station, "sound device failed: %s", playout_strerror(event->error));
+		station->device_away = 1;
+		station->device_lost_ns = event->realtime_ns;
+		rows_device_lost(station, event->realtime_ns);
 		return;
 	}
 	if (event->kind == PLAYOUT_DEVICE_OK) {
+		station->device_away = 0;
+		station->device_back_ns = event->realtime_ns;
 		log_message(LOG_WARNING, "sound device is back after %.3f s; items kept their places "
 			    "on the clock", (double)event->frames / station->rate);
 		return;

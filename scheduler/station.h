@@ -42,6 +42,7 @@ struct in_flight {
 	int64_t manual_id;        /* > 0: a piece of a manual broadcast */
 	int unlogged;             /* a chime or a gap: no as-run row of its own */
 	int64_t clock_origin_ns;  /* continuation by rejoin: when position 0 would air */
+	int joined_after_loss;    /* its start came while the sound device was lost */
 	uint64_t after_tag;       /* the piece it was chained after, 0 = timed */
 	char triggered_by[64];
 	char stopped_by[64];      /* `loaxa stop` ended it: who */
@@ -104,6 +105,8 @@ enum fate_cause {
 	FATE_DUE,                 /* planning reached it (on time, late or missed) */
 	FATE_HELD,                /* its start came while an equal or higher priority held the air */
 	FATE_CUT,                 /* a higher priority took the air part-way through it */
+	FATE_DEVICE_LOST,         /* the start of a cued piece came while the sound
+	                             device was lost */
 };
 
 struct fate {
@@ -117,6 +120,8 @@ struct fate {
 	int64_t free_at_ns;       /* without a holder: when the air is free */
 	uint64_t after_tag;       /* without a holder: ... or after this piece */
 	const char *holder_name;  /* without a holder: what held it */
+	uint64_t piece_tag;       /* DEVICE_LOST: the cued piece (due_ns its start,
+	                             position_ns where in the item it begins) */
 };
 
 /* A row's begin or finish waiting for its instant to pass (rows.c). */
@@ -154,6 +159,9 @@ struct station {
 	int timetable_unreadable; /* the last read of the timetable failed (logged once) */
 	int database_unwritable;  /* the writer has been failing (noted once) */
 	int database_lost;        /* the database file was deleted, replaced or damaged */
+	int device_away;          /* the sound device is lost (DEVICE_ERROR, not yet OK) */
+	int64_t device_lost_ns;   /* when it last stopped playing */
+	int64_t device_back_ns;   /* when it last came back */
 };
 
 void format_local_time(int64_t instant_ns, char *out, size_t size);
@@ -210,6 +218,9 @@ void watch_database(struct station *station);
 /* rows.c: a piece's row is begun and finished once the instant passed */
 void rows_begin(struct station *station, uint64_t tag, const struct tt_run *run);
 void rows_finish(struct station *station, uint64_t tag, const struct tt_run *run);
+/* The sound device stopped playing at lost_ns: the rows of pieces reported
+ * ended since then did not air their last frames. */
+void rows_device_lost(struct station *station, int64_t lost_ns);
 /* Writes what is due by now_ns (INT64_MAX: everything, at a clean stop). */
 void rows_flush(struct station *station, int64_t now_ns);
 /* When the oldest waiting row is due; 0 if none waits. */
