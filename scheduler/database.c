@@ -8,7 +8,7 @@
 #include "scheduler/station.h"
 #include "scheduler/writer.h"
 
-int already_logged(struct station *station, const struct tt_airing *a)
+int sched_already_logged(struct station *station, const struct tt_airing *a)
 {
 	/* the queue first: a row it no longer holds is committed, so the read
 	 * after it sees it */
@@ -26,7 +26,7 @@ int already_logged(struct station *station, const struct tt_airing *a)
 		log_message(LOG_ERROR, "cannot tell whether '%s' (event %" PRId64 " part %d, %s) was "
 			    "already logged (%s); planning it as not logged", a->title, a->event_id,
 			    a->part, a->occurrence_date, tt_error(station->tt));
-		note_error(station, "cannot read the as-run log: %s", tt_error(station->tt));
+		sched_note_error(station, "cannot read the as-run log: %s", tt_error(station->tt));
 	}
 	station->as_run_unreadable = 1;
 	return 0;
@@ -48,7 +48,7 @@ static void reopen_database(struct station *station)
 		log_message(LOG_ERROR, "the file at %s cannot be opened as the station's database (%s); "
 			    "the station goes on with what it has cued, and the rows keep waiting",
 			    path, tt_error(station->tt));
-		note_error(station, "the file at %s cannot be opened as the station's database: %s",
+		sched_note_error(station, "the file at %s cannot be opened as the station's database: %s",
 			   path, tt_error(station->tt));
 		writer_refused(station->writer);
 		return;
@@ -59,12 +59,12 @@ static void reopen_database(struct station *station)
 	log_message(LOG_INFO, "the station reads its timetable from the database at %s again", path);
 }
 
-void watch_database(struct station *station)
+void sched_watch_database(struct station *station)
 {
 	struct writer_health health;
 	writer_health(station->writer, &health);
 	if (health.lost && !station->database_lost)
-		note_error(station, "the database was %s; the as-run rows wait in %s; restore a backup%s%s "
+		sched_note_error(station, "the database was %s; the as-run rows wait in %s; restore a backup%s%s "
 			   "to %s", health.lost_how, health.waiting_path,
 			   health.lost_copy[0] ? " or the copy " : "", health.lost_copy,
 			   station->config->db_path);
@@ -72,7 +72,7 @@ void watch_database(struct station *station)
 	if (health.back)
 		reopen_database(station);
 	if (!health.writable && !health.lost && !station->database_unwritable)
-		note_error(station, "the database could not be written for %.0f s (%s); %" PRId64
+		sched_note_error(station, "the database could not be written for %.0f s (%s); %" PRId64
 			   " row(s) wait", health.unwritable_s, health.last_error, health.pending_rows);
 	station->database_unwritable = !health.writable;
 }

@@ -35,19 +35,19 @@
 #include "scheduler/station.h"
 
 
-int64_t late_grace_ns(const struct station *station)
+int64_t sched_late_grace_ns(const struct station *station)
 {
 	int ms = station->config->late_grace_ms;
 	return (int64_t)(ms > 0 ? ms : 2000) * NS_PER_MS;
 }
 
-int64_t rejoin_grace_ns(const struct station *station)
+int64_t sched_rejoin_grace_ns(const struct station *station)
 {
 	int s = station->config->rejoin_grace_s;
 	return (int64_t)(s > 0 ? s : 600) * NS_PER_SECOND;
 }
 
-int64_t join_ahead_ns(struct station *station)
+int64_t sched_join_ahead_ns(struct station *station)
 {
 	struct playout_status device;
 	playout_get_status(station->playout, &device);
@@ -76,7 +76,7 @@ static int64_t occurrence_end(struct station *station, const struct in_flight *f
 	if (tt_airings_between(station->tt, f->airing.scheduled_ns - DAY_NS,
 			       f->airing.scheduled_ns + DAY_NS, &airings, &count) == 0) {
 		struct occurrence_shift *shift =
-			find_shift(station, f->airing.event_id, f->airing.occurrence_date, 0);
+			sched_find_shift(station, f->airing.event_id, f->airing.occurrence_date, 0);
 		for (size_t i = 0; i < count; i++) {
 			const struct tt_airing *a = &airings[i];
 			if (a->event_id != f->airing.event_id || a->part <= f->airing.part ||
@@ -124,14 +124,14 @@ static void free_after(struct station *station, const struct in_flight *holder, 
 		*free_at_ns = end;
 }
 
-void continue_item(struct station *station, const struct tt_airing *a, int64_t offset_ns,
+void sched_continue_item(struct station *station, const struct tt_airing *a, int64_t offset_ns,
 		   int64_t start_ns, uint64_t after_tag, int64_t clock_origin_ns, const char *note)
 {
 	if (clock_origin_ns && offset_ns >= a->duration_ns) {
 		char detail[256];
 		snprintf(detail, sizeof detail, "not aired: its time passed while %s was on air "
 			 "(policy rejoin)", note && *note ? note : "a higher priority broadcast");
-		log_row(station, a, TT_RUN_SKIPPED, detail);
+		sched_log_row(station, a, TT_RUN_SKIPPED, detail);
 		return;
 	}
 	if (offset_ns < 0)
@@ -146,7 +146,7 @@ void continue_item(struct station *station, const struct tt_airing *a, int64_t o
 		.on_clock_ns = clock_origin_ns ? clock_origin_ns + offset_ns : 0,
 		.note = clock_origin_ns ? text : note,
 	};
-	cue_media(station, &request);
+	sched_cue_media(station, &request);
 }
 
 /* Pieces of the same occurrence after `a`, cued but not on air: withdrawn;
@@ -159,7 +159,7 @@ static void withdraw_later_parts(struct station *station, const struct tt_airing
 		    later->airing.event_id == a->event_id && later->airing.part > a->part &&
 		    strcmp(later->airing.occurrence_date, a->occurrence_date) == 0) {
 			later->dropped = 1;
-			forget(station, &later->airing);
+			sched_forget(station, &later->airing);
 			playout_abort(station->playout, later->tag);
 		}
 	}
@@ -178,7 +178,7 @@ static void after_holder(struct station *station, const struct fate *fate)
 	if (a->event_id == 0) {
 		/* a manual broadcast cut by a higher one is not resumed */
 		snprintf(note, sizeof note, "cut by %s", holder);
-		log_row(station, a, TT_RUN_SKIPPED, note);
+		sched_log_row(station, a, TT_RUN_SKIPPED, note);
 		return;
 	}
 	int64_t free_at = fate->free_at_ns;
@@ -188,7 +188,7 @@ static void after_holder(struct station *station, const struct fate *fate)
 	if (free_at < fate->at_ns)
 		free_at = fate->at_ns;
 	withdraw_later_parts(station, a);
-	struct occurrence_shift *shift = find_shift(station, a->event_id, a->occurrence_date, 1);
+	struct occurrence_shift *shift = sched_find_shift(station, a->event_id, a->occurrence_date, 1);
 	int64_t timeline_start = a->scheduled_ns + shift->shift_ns; /* as planned until now */
 	shift->hold_until_ns = free_at;
 	shift->after_tag = after_tag;
@@ -203,7 +203,7 @@ static void after_holder(struct station *station, const struct fate *fate)
 				 holder);
 		else
 			snprintf(note, sizeof note, "the rest was dropped after %s (policy skip)", holder);
-		log_row(station, a, TT_RUN_SKIPPED, note);
+		sched_log_row(station, a, TT_RUN_SKIPPED, note);
 		break;
 	case TT_RESUME:
 	case TT_RESTART: {
@@ -217,11 +217,11 @@ static void after_holder(struct station *station, const struct fate *fate)
 		else
 			snprintf(note, sizeof note, "resumed at %.3f s after %s", (double)position / 1e9,
 				 holder);
-		continue_item(station, a, position, free_at, after_tag, 0, note);
+		sched_continue_item(station, a, position, free_at, after_tag, 0, note);
 		break;
 	}
 	case TT_REJOIN:
-		continue_item(station, a, free_at - timeline_start, free_at, after_tag, timeline_start,
+		sched_continue_item(station, a, free_at - timeline_start, free_at, after_tag, timeline_start,
 			      holder);
 		break;
 	}
@@ -231,27 +231,27 @@ static void after_holder(struct station *station, const struct fate *fate)
 static void when_due(struct station *station, const struct fate *fate)
 {
 	const struct tt_airing *a = fate->airing;
-	int64_t late_grace = late_grace_ns(station);
-	int64_t rejoin_grace = rejoin_grace_ns(station);
+	int64_t late_grace = sched_late_grace_ns(station);
+	int64_t rejoin_grace = sched_rejoin_grace_ns(station);
 	int64_t now = fate->at_ns;
 	int64_t late = now - fate->due_ns;
 	int64_t end = fate->due_ns + a->duration_ns;
-	remember(station, a);
+	sched_remember(station, a);
 	if (late <= late_grace) {
 		struct cue_request request = { .airing = a, .start_ns = fate->due_ns };
-		cue_media(station, &request);
+		sched_cue_media(station, &request);
 	} else if (now < end && late <= rejoin_grace) {
 		/* on air by the timetable: join it where it would be, a moment ahead */
-		int64_t start = now + join_ahead_ns(station);
+		int64_t start = now + sched_join_ahead_ns(station);
 		char note[160];
 		snprintf(note, sizeof note, "joined at %.3f s: %s", (double)(start - fate->due_ns) / 1e9,
 			 fate->missed_because);
 		struct cue_request request = {
 			.airing = a, .offset_ns = start - fate->due_ns, .start_ns = start, .note = note,
 		};
-		cue_media(station, &request);
+		sched_cue_media(station, &request);
 	} else {
-		log_row(station, a, TT_RUN_MISSED, fate->missed_because);
+		sched_log_row(station, a, TT_RUN_MISSED, fate->missed_because);
 	}
 }
 
@@ -260,21 +260,21 @@ static void while_device_lost(struct station *station, const struct fate *fate)
 {
 	const struct tt_airing *a = fate->airing;
 	int64_t end = fate->due_ns + a->duration_ns - fate->position_ns;
-	if (end > fate->at_ns + join_ahead_ns(station))
+	if (end > fate->at_ns + sched_join_ahead_ns(station))
 		return;   /* it joins where its clock is when the device is back */
-	struct in_flight *f = find_in_flight(station, fate->piece_tag);
+	struct in_flight *f = sched_find_in_flight(station, fate->piece_tag);
 	if (f) {
 		f->dropped = 1;
 		playout_abort(station->playout, f->tag);
 	}
 	char lost[40], detail[160];
-	format_local_time(station->device_lost_ns, lost, sizeof lost);
+	sched_format_local_time(station->device_lost_ns, lost, sizeof lost);
 	snprintf(detail, sizeof detail, "not aired: the sound device was lost at its time "
 		 "(from %s)", lost);
-	log_row(station, a, TT_RUN_MISSED, detail);
+	sched_log_row(station, a, TT_RUN_MISSED, detail);
 }
 
-void decide_fate(struct station *station, const struct fate *fate)
+void sched_decide_fate(struct station *station, const struct fate *fate)
 {
 	if (fate->cause == FATE_DUE)
 		when_due(station, fate);
@@ -284,7 +284,7 @@ void decide_fate(struct station *station, const struct fate *fate)
 		after_holder(station, fate);
 }
 
-void fate_after_stop(struct station *station, const uint64_t *stopped_tags, int count)
+void sched_fate_after_stop(struct station *station, const uint64_t *stopped_tags, int count)
 {
 	int64_t now = station_clock_ns();
 	int64_t resume_at = now + 100 * NS_PER_MS;
@@ -314,12 +314,12 @@ void fate_after_stop(struct station *station, const uint64_t *stopped_tags, int 
 				.free_at_ns = resume_at,
 				.holder_name = "a manual broadcast that was stopped",
 			};
-			decide_fate(station, &fate);
-		} else if (!f->continuation && find_shift(station, f->airing.event_id,
+			sched_decide_fate(station, &fate);
+		} else if (!f->continuation && sched_find_shift(station, f->airing.event_id,
 							   f->airing.occurrence_date, 0)) {
 			/* a later part: planned again, moved by the new shift */
 			f->dropped = 1;
-			forget(station, &f->airing);
+			sched_forget(station, &f->airing);
 			playout_abort(station->playout, f->tag);
 		}
 	}

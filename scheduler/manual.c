@@ -77,7 +77,7 @@ static struct manual *queue_tail(struct station *station, int priority)
 	return tail;
 }
 
-void manual_piece_done(struct station *station, struct in_flight *piece)
+void sched_manual_piece_done(struct station *station, struct in_flight *piece)
 {
 	struct manual *m = find_manual(station, piece->manual_id);
 	if (!m)
@@ -111,7 +111,7 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 	void *first_source = NULL;
 	const struct playout_source_ops *first_ops = &sched_media_source_ops;
 	if (b->media_id > 0) {
-		if (open_media(station, b->media_id, 0, &media, &first_source, error, sizeof error) < 0)
+		if (sched_open_media(station, b->media_id, 0, &media, &first_source, error, sizeof error) < 0)
 			return error_response("%s", error);
 		item_ns = media.frames * NS_PER_SECOND / media.rate;
 	} else if (b->capture) {
@@ -168,13 +168,13 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 				frames = media_stream_length(stream);
 				request.after_tag = after;
 				request.unlogged = 1;
-				after = cue_piece(station, &request, &sched_media_source_ops, stream);
+				after = sched_cue_piece(station, &request, &sched_media_source_ops, stream);
 			}
 		}
 		if (!frames && chime_source_new(&source, station->rate, &frames) == 0) {
 			request.after_tag = after;
 			request.unlogged = 1;
-			after = cue_piece(station, &request, &sched_generated_source_ops, source);
+			after = sched_cue_piece(station, &request, &sched_generated_source_ops, source);
 		}
 		total += frames * NS_PER_SECOND / station->rate;
 	}
@@ -190,17 +190,17 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 		request.after_tag = after;
 		request.live = b->capture != NULL;
 		if (b->capture) {
-			after = cue_piece(station, &request, &sched_live_source_ops, first_source);
+			after = sched_cue_piece(station, &request, &sched_live_source_ops, first_source);
 			first_source = NULL;
 		} else {
 			if (first_source) {
 				source = first_source;
 				first_source = NULL;
-			} else if (open_media(station, b->media_id, 0, &media, &source, error,
+			} else if (sched_open_media(station, b->media_id, 0, &media, &source, error,
 					      sizeof error) < 0) {
 				break;
 			}
-			after = cue_piece(station, &request, &sched_media_source_ops, source);
+			after = sched_cue_piece(station, &request, &sched_media_source_ops, source);
 			total += item_ns;
 		}
 		if (!after)
@@ -211,7 +211,7 @@ static cJSON *start_broadcast(struct station *station, const struct broadcast_re
 			if (silence_source_new(&source, frames) == 0) {
 				request.after_tag = after;
 				request.unlogged = 1;
-				after = cue_piece(station, &request, &sched_generated_source_ops, source);
+				after = sched_cue_piece(station, &request, &sched_generated_source_ops, source);
 				request.unlogged = 0;
 				total += (int64_t)b->gap_s * NS_PER_SECOND;
 			}
@@ -308,7 +308,7 @@ static cJSON *stop(struct station *station, const struct control_peer *peer)
 		cJSON_Delete(stopped);
 		return error_response("no manual or emergency broadcast is on air or waiting");
 	}
-	fate_after_stop(station, tags, count);
+	sched_fate_after_stop(station, tags, count);
 	cJSON *response = cJSON_CreateObject();
 	cJSON_AddBoolToObject(response, "ok", 1);
 	cJSON_AddItemToObject(response, "stopped", stopped);
@@ -318,7 +318,7 @@ static cJSON *stop(struct station *station, const struct control_peer *peer)
 static void add_local_time(cJSON *object, const char *name, int64_t instant_ns)
 {
 	char text[40];
-	format_local_time(instant_ns, text, sizeof text);
+	sched_format_local_time(instant_ns, text, sizeof text);
 	cJSON_AddStringToObject(object, name, text);
 }
 
@@ -331,7 +331,7 @@ static cJSON *status(struct station *station)
 	cJSON_AddBoolToObject(response, "ok", 1);
 	add_local_time(response, "now", now);
 	cJSON_AddNumberToObject(response, "uptime_s", (double)(now - station->started_ns) / 1e9);
-	struct in_flight *f = find_in_flight(station, device.on_air_tag);
+	struct in_flight *f = sched_find_in_flight(station, device.on_air_tag);
 	if (f) {
 		cJSON *on_air = cJSON_AddObjectToObject(response, "on_air");
 		cJSON_AddStringToObject(on_air, "title", f->unlogged ? "attention chime or pause"
@@ -421,7 +421,7 @@ static cJSON *act(struct station *station, const char *command, const cJSON *req
 /* A request with an "id" is acted on once: a repeat (a client retrying
  * after a timeout) gets the same answer. Status acts on nothing and is
  * answered afresh. */
-cJSON *handle_request(void *user, const cJSON *request, const struct control_peer *peer)
+cJSON *sched_handle_request(void *user, const cJSON *request, const struct control_peer *peer)
 {
 	struct station *station = user;
 	const char *command = string_field(request, "cmd");

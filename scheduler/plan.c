@@ -20,7 +20,7 @@
 #define DEVICE_LOST "the sound device was lost at its time"
 #define STARTUP_LOOKBACK_NS (7 * 24 * 3600 * NS_PER_SECOND)
 
-void format_local_time(int64_t instant_ns, char *out, size_t size)
+void sched_format_local_time(int64_t instant_ns, char *out, size_t size)
 {
 	time_t seconds = (time_t)(instant_ns / NS_PER_SECOND);
 	struct tm local;
@@ -41,7 +41,7 @@ static int same_key(const struct judged_key *k, const struct tt_airing *a)
 	       strcmp(k->date, a->occurrence_date) == 0;
 }
 
-int was_judged(const struct station *station, const struct tt_airing *a)
+int sched_was_judged(const struct station *station, const struct tt_airing *a)
 {
 	for (size_t i = 0; i < MAX_JUDGED; i++)
 		if (same_key(&station->judged[i], a))
@@ -49,9 +49,9 @@ int was_judged(const struct station *station, const struct tt_airing *a)
 	return 0;
 }
 
-void remember(struct station *station, const struct tt_airing *a)
+void sched_remember(struct station *station, const struct tt_airing *a)
 {
-	if (was_judged(station, a))
+	if (sched_was_judged(station, a))
 		return;
 	struct judged_key *k = &station->judged[station->judged_next++ % MAX_JUDGED];
 	k->event_id = a->event_id;
@@ -61,14 +61,14 @@ void remember(struct station *station, const struct tt_airing *a)
 	snprintf(k->date, sizeof k->date, "%s", a->occurrence_date);
 }
 
-void forget(struct station *station, const struct tt_airing *a)
+void sched_forget(struct station *station, const struct tt_airing *a)
 {
 	for (size_t i = 0; i < MAX_JUDGED; i++)
 		if (same_key(&station->judged[i], a))
 			memset(&station->judged[i], 0, sizeof station->judged[i]);
 }
 
-struct occurrence_shift *find_shift(struct station *station, int64_t event_id,
+struct occurrence_shift *sched_find_shift(struct station *station, int64_t event_id,
 				    const char *date, int create)
 {
 	struct occurrence_shift *free_entry = NULL;
@@ -113,7 +113,7 @@ static uint64_t predecessor_tag(struct station *station, const struct tt_airing 
 	return tag;
 }
 
-void log_row(struct station *station, const struct tt_airing *a,
+void sched_log_row(struct station *station, const struct tt_airing *a,
 	     enum tt_run_status status, const char *detail)
 {
 	struct tt_run run = {
@@ -132,7 +132,7 @@ void log_row(struct station *station, const struct tt_airing *a,
 			    a->title, a->event_id, a->part, a->occurrence_date, detail);
 }
 
-struct in_flight *find_in_flight(struct station *station, uint64_t tag)
+struct in_flight *sched_find_in_flight(struct station *station, uint64_t tag)
 {
 	for (int i = 0; i < MAX_IN_FLIGHT; i++)
 		if (station->in_flight[i].used && station->in_flight[i].tag == tag)
@@ -140,7 +140,7 @@ struct in_flight *find_in_flight(struct station *station, uint64_t tag)
 	return NULL;
 }
 
-void note_error(struct station *station, const char *fmt, ...)
+void sched_note_error(struct station *station, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -148,7 +148,7 @@ void note_error(struct station *station, const char *fmt, ...)
 	va_end(ap);
 }
 
-int open_media(struct station *station, int64_t media_id, int64_t offset_ns,
+int sched_open_media(struct station *station, int64_t media_id, int64_t offset_ns,
 	       struct tt_media *media, void **source, char *error, size_t error_size)
 {
 	char path[4096];
@@ -168,7 +168,7 @@ int open_media(struct station *station, int64_t media_id, int64_t offset_ns,
 	return 0;
 }
 
-uint64_t cue_piece(struct station *station, const struct cue_request *r,
+uint64_t sched_cue_piece(struct station *station, const struct cue_request *r,
 		   const struct playout_source_ops *ops, void *source)
 {
 	const struct tt_airing *a = r->airing;
@@ -180,7 +180,7 @@ uint64_t cue_piece(struct station *station, const struct cue_request *r,
 		if (ops->close)
 			ops->close(source);
 		if (!r->unlogged)
-			log_row(station, a, TT_RUN_FAILED, "too many items cued at once");
+			sched_log_row(station, a, TT_RUN_FAILED, "too many items cued at once");
 		return 0;
 	}
 	uint64_t tag = ++station->next_tag;
@@ -214,13 +214,13 @@ uint64_t cue_piece(struct station *station, const struct cue_request *r,
 	if (rc < 0) {
 		slot->used = 0;
 		if (!r->unlogged)
-			log_row(station, a, TT_RUN_FAILED, "the playout engine had no free slot");
+			sched_log_row(station, a, TT_RUN_FAILED, "the playout engine had no free slot");
 		return 0;
 	}
 	if (!r->unlogged) {
 		char when[40] = "now";
 		if (r->start_ns)
-			format_local_time(r->start_ns, when, sizeof when);
+			sched_format_local_time(r->start_ns, when, sizeof when);
 		log_message(LOG_INFO, "cued '%s' (%s %" PRId64 " part %d) for %s%s%s", a->title,
 			    r->manual_id ? "broadcast" : "event", r->manual_id ? r->manual_id : a->event_id,
 			    a->part, when, r->note && *r->note ? ": " : "", r->note ? r->note : "");
@@ -228,19 +228,19 @@ uint64_t cue_piece(struct station *station, const struct cue_request *r,
 	return tag;
 }
 
-void cue_media(struct station *station, const struct cue_request *request)
+void sched_cue_media(struct station *station, const struct cue_request *request)
 {
 	const struct tt_airing *a = request->airing;
 	struct tt_media media;
 	void *source = NULL;
 	char error[512];
-	if (open_media(station, a->media_id, request->offset_ns, &media, &source, error,
+	if (sched_open_media(station, a->media_id, request->offset_ns, &media, &source, error,
 		       sizeof error) < 0) {
-		note_error(station, "cannot play '%s': %s", a->title, error);
-		log_row(station, a, TT_RUN_FAILED, error);
+		sched_note_error(station, "cannot play '%s': %s", a->title, error);
+		sched_log_row(station, a, TT_RUN_FAILED, error);
 		return;
 	}
-	cue_piece(station, request, &sched_media_source_ops, source);
+	sched_cue_piece(station, request, &sched_media_source_ops, source);
 }
 
 /* Judges an airing, moved by its occurrence's shift if it was preempted
@@ -250,22 +250,22 @@ static void judge(struct station *station, const struct tt_airing *a,
 {
 	int64_t due = a->scheduled_ns + (shift ? shift->shift_ns : 0);
 	if (shift && shift->skip_rest) {
-		remember(station, a);
-		log_row(station, a, TT_RUN_SKIPPED,
+		sched_remember(station, a);
+		sched_log_row(station, a, TT_RUN_SKIPPED,
 			"dropped: its broadcast was preempted and its policy is skip");
 		return;
 	}
 	if (!shift || due >= shift->hold_until_ns) {
 		struct fate fate = { .cause = FATE_DUE, .airing = a, .at_ns = now, .due_ns = due,
 				     .missed_because = station->device_away ? DEVICE_LOST : NOT_RUNNING };
-		decide_fate(station, &fate);
+		sched_decide_fate(station, &fate);
 		return;
 	}
-	remember(station, a);
+	sched_remember(station, a);
 	struct fate fate = { .cause = FATE_HELD, .airing = a, .at_ns = now,
 			     .free_at_ns = shift->hold_until_ns, .after_tag = shift->after_tag,
 			     .holder_name = shift->holder_name };
-	decide_fate(station, &fate);
+	sched_decide_fate(station, &fate);
 }
 
 /* Where an item's position 0 was on the clock when the piece in `last`
@@ -274,7 +274,7 @@ static int64_t piece_origin(struct station *station, const struct tt_airing *a,
 			    const struct tt_run *last, int first_piece, int64_t earlier_frames)
 {
 	if (a->resume == TT_REJOIN ||
-	    (first_piece && last->started_ns - a->scheduled_ns > late_grace_ns(station)))
+	    (first_piece && last->started_ns - a->scheduled_ns > sched_late_grace_ns(station)))
 		return a->scheduled_ns;   /* its own clock, or a join by it */
 	if (first_piece || a->resume == TT_RESTART)
 		return last->started_ns;
@@ -310,18 +310,18 @@ static void restore_after_restart(struct station *station, const struct tt_airin
 	}
 	if (!last)
 		goto done;
-	int64_t join_at = now + join_ahead_ns(station);
+	int64_t join_at = now + sched_join_ahead_ns(station);
 	if ((last->status == TT_RUN_INTERRUPTED || last->status == TT_RUN_PLAYING) &&
 	    last->started_ns) {
 		/* (playing: the writer has not closed it as interrupted yet) */
 		int64_t origin = piece_origin(station, a, last, pieces == 1, earlier_frames);
-		if (join_at < origin + a->duration_ns && now - origin <= rejoin_grace_ns(station))
-			continue_item(station, a, join_at - origin, join_at, 0, origin,
+		if (join_at < origin + a->duration_ns && now - origin <= sched_rejoin_grace_ns(station))
+			sched_continue_item(station, a, join_at - origin, join_at, 0, origin,
 				      "the station restarted");
 	} else if (last->status == TT_RUN_PREEMPTED) {
-		if (now - a->scheduled_ns > rejoin_grace_ns(station) ||
+		if (now - a->scheduled_ns > sched_rejoin_grace_ns(station) ||
 		    (a->resume == TT_REJOIN && join_at >= a->scheduled_ns + a->duration_ns)) {
-			log_row(station, a, TT_RUN_MISSED, "the station was not running when the rest "
+			sched_log_row(station, a, TT_RUN_MISSED, "the station was not running when the rest "
 				"of it was to air");
 			goto done;
 		}
@@ -334,7 +334,7 @@ static void restore_after_restart(struct station *station, const struct tt_airin
 			.free_at_ns = join_at,
 			.holder_name = "what was on air when the station stopped",
 		};
-		decide_fate(station, &fate);
+		sched_decide_fate(station, &fate);
 	}
 done:
 	free(runs);
@@ -385,7 +385,7 @@ static int adopt(struct station *station, const struct tt_airing *a,
 				piece->seen = 1;
 			}
 		}
-		remember(station, a);
+		sched_remember(station, a);
 		return 1;
 	}
 	return 0;
@@ -404,7 +404,7 @@ static void withdraw_unseen(struct station *station, int64_t from, int64_t horiz
 		log_message(LOG_INFO, "'%s' (event %" PRId64 " part %d) is no longer in the timetable "
 			    "as cued; withdrawn", f->airing.title, f->airing.event_id, f->airing.part);
 		f->dropped = 1;
-		forget(station, &f->airing);
+		sched_forget(station, &f->airing);
 		playout_abort(station->playout, f->tag);
 	}
 }
@@ -416,7 +416,7 @@ static void withdraw_unseen(struct station *station, int64_t from, int64_t horiz
  * was lost is the engine's to join when the device is back (fate.c). */
 static void rejudge_overtaken(struct station *station, int64_t now)
 {
-	int64_t late_grace = late_grace_ns(station);
+	int64_t late_grace = sched_late_grace_ns(station);
 	for (int i = 0; i < MAX_IN_FLIGHT; i++) {
 		struct in_flight *f = &station->in_flight[i];
 		if (!f->used || f->started || f->dropped || f->manual_id || f->after_tag ||
@@ -426,7 +426,7 @@ static void rejudge_overtaken(struct station *station, int64_t now)
 			struct fate fate = { .cause = FATE_DEVICE_LOST, .airing = &f->airing,
 					     .at_ns = now, .due_ns = f->start_ns,
 					     .position_ns = f->offset_ns, .piece_tag = f->tag };
-			decide_fate(station, &fate);
+			sched_decide_fate(station, &fate);
 			continue;
 		}
 		/* (the engine starts it at once on the device's return) */
@@ -443,21 +443,21 @@ static void rejudge_overtaken(struct station *station, int64_t now)
 		playout_abort(station->playout, f->tag);
 		struct fate fate = { .cause = FATE_DUE, .airing = &airing, .at_ns = now, .due_ns = due,
 				     .missed_because = "the clock moved past its time" };
-		decide_fate(station, &fate);
+		sched_decide_fate(station, &fate);
 	}
 }
 
-void plan(struct station *station)
+void sched_plan(struct station *station)
 {
 	int64_t now = station_clock_ns();
 	/* cued at least a second beyond the device's buffer, or its instant
 	 * would already be written (as silence) when it arrives */
 	int64_t cue_ahead = config_ms(station->config->cue_ahead_ms, 8000);
-	int64_t least_ahead = join_ahead_ns(station) + 800 * NS_PER_MS;
+	int64_t least_ahead = sched_join_ahead_ns(station) + 800 * NS_PER_MS;
 	if (cue_ahead < least_ahead)
 		cue_ahead = least_ahead;
 	int64_t horizon = now + cue_ahead;
-	int64_t from = now - late_grace_ns(station);
+	int64_t from = now - sched_late_grace_ns(station);
 	int first = !station->first_plan_done;
 	if (first) {
 		/* after a stop or crash: look back to when the station was last alive */
@@ -485,19 +485,19 @@ void plan(struct station *station)
 		mark_seen(station, &airings[i]);
 	for (size_t i = 0; i < count; i++) {
 		struct tt_airing a = airings[i];
-		struct occurrence_shift *shift = find_shift(station, a.event_id, a.occurrence_date, 0);
+		struct occurrence_shift *shift = sched_find_shift(station, a.event_id, a.occurrence_date, 0);
 		int64_t due = a.scheduled_ns + (shift ? shift->shift_ns : 0);
 		int64_t end = due + a.duration_ns;
 		if (due > horizon)
 			continue;
 		/* long past, unless a restart finds it on air or owed */
 		int long_past = due < from;
-		if (long_past && !(first && now - due <= rejoin_grace_ns(station)))
+		if (long_past && !(first && now - due <= sched_rejoin_grace_ns(station)))
 			continue;
-		if (was_judged(station, &a) || adopt(station, &a, airings, count))
+		if (sched_was_judged(station, &a) || adopt(station, &a, airings, count))
 			continue;
-		if (already_logged(station, &a)) {
-			remember(station, &a);
+		if (sched_already_logged(station, &a)) {
+			sched_remember(station, &a);
 			if (first)
 				restore_after_restart(station, &a, now);
 			continue;
@@ -522,7 +522,7 @@ void plan(struct station *station)
 		 * on air now, in case the station dies before its end */
 		struct playout_status device;
 		playout_get_status(station->playout, &device);
-		struct in_flight *f = find_in_flight(station, device.on_air_tag);
+		struct in_flight *f = sched_find_in_flight(station, device.on_air_tag);
 		if (device.on_air_tag && f && f->run.id > 0) {
 			/* the engine counts what it handed to the card, a buffer
 			 * ahead: what has aired by now is no more than its time */

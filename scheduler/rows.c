@@ -23,7 +23,7 @@ static void write_row(struct station *station, struct pending_row *row)
 	if (!row->finish) {
 		writer_run_begin(station->writer, &row->run);   /* run.id: its handle */
 		/* the piece and its finish, if it waits here too, name it so */
-		struct in_flight *f = find_in_flight(station, row->tag);
+		struct in_flight *f = sched_find_in_flight(station, row->tag);
 		if (f)
 			f->run.id = row->run.id;
 		for (size_t i = 1; i < station->pending_count; i++) {

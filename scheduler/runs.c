@@ -56,7 +56,7 @@ static void on_started(struct station *station, struct in_flight *f,
 				char detail[300];
 				snprintf(detail, sizeof detail, "not aired: its time on the clock passed "
 					 "before the air was free (%s)", f->note);
-				log_row(station, &f->airing, TT_RUN_SKIPPED, detail);
+				sched_log_row(station, &f->airing, TT_RUN_SKIPPED, detail);
 				f->unlogged = 1;
 			}
 		}
@@ -118,15 +118,15 @@ static void on_ended(struct station *station, struct in_flight *f,
 		log_message(LOG_INFO, "%s: '%s' after %.3f s", tt_run_status_name(run->status),
 			    run->title, (double)event->frames / station->rate);
 	} else if (event->kind != PLAYOUT_ABORTED) {
-		log_row(station, &f->airing, run->status, run->detail);
+		sched_log_row(station, &f->airing, run->status, run->detail);
 	}
 	if (event->kind == PLAYOUT_PREEMPTED && !f->unlogged) {
 		struct fate fate = {
 			.cause = FATE_CUT, .airing = &f->airing, .at_ns = event->realtime_ns,
 			.position_ns = f->offset_ns + event->frames * NS_PER_SECOND / station->rate,
-			.holder = find_in_flight(station, event->holder_tag),
+			.holder = sched_find_in_flight(station, event->holder_tag),
 		};
-		decide_fate(station, &fate);
+		sched_decide_fate(station, &fate);
 	}
 }
 
@@ -134,7 +134,7 @@ static void on_ended(struct station *station, struct in_flight *f,
  * nothing of it aired, so it has no row of its own yet. */
 static void on_held(struct station *station, struct in_flight *f, const struct playout_event *event)
 {
-	struct in_flight *holder = find_in_flight(station, event->holder_tag);
+	struct in_flight *holder = sched_find_in_flight(station, event->holder_tag);
 	log_message(LOG_INFO, "'%s' (event %" PRId64 " part %d) was due while '%s' held the air; "
 		    "policy %s", f->airing.title, f->airing.event_id, f->airing.part,
 		    holder ? holder->airing.title : "?", tt_resume_name(f->airing.resume));
@@ -144,13 +144,13 @@ static void on_held(struct station *station, struct in_flight *f, const struct p
 		char detail[256];
 		snprintf(detail, sizeof detail, "preempted at its start: '%s' held the air",
 			 holder ? holder->airing.title : "a higher priority broadcast");
-		log_row(station, &f->airing, TT_RUN_PREEMPTED, detail);
+		sched_log_row(station, &f->airing, TT_RUN_PREEMPTED, detail);
 	}
 	struct fate fate = {
 		.cause = FATE_HELD, .airing = &f->airing, .at_ns = event->realtime_ns,
 		.position_ns = f->offset_ns, .holder = holder,
 	};
-	decide_fate(station, &fate);
+	sched_decide_fate(station, &fate);
 }
 
 static void on_event(struct station *station, const struct playout_event *event)
@@ -158,7 +158,7 @@ static void on_event(struct station *station, const struct playout_event *event)
 	if (event->kind == PLAYOUT_DEVICE_ERROR) {
 		log_message(LOG_ERROR, "sound device failed (%s); reopening it",
 			    playout_strerror(event->error));
-		note_error(station, "sound device failed: %s", playout_strerror(event->error));
+		sched_note_error(station, "sound device failed: %s", playout_strerror(event->error));
 		station->device_away = 1;
 		station->device_lost_ns = event->realtime_ns;
 		rows_device_lost(station, event->realtime_ns);
@@ -171,7 +171,7 @@ static void on_event(struct station *station, const struct playout_event *event)
 			    "on the clock", (double)event->frames / station->rate);
 		return;
 	}
-	struct in_flight *f = find_in_flight(station, event->tag);
+	struct in_flight *f = sched_find_in_flight(station, event->tag);
 	if (!f)
 		return;
 	if (event->kind == PLAYOUT_STARTED) {
@@ -185,11 +185,11 @@ static void on_event(struct station *station, const struct playout_event *event)
 		on_ended(station, f, event);
 	}
 	if (f->manual_id)
-		manual_piece_done(station, f);
+		sched_manual_piece_done(station, f);
 	f->used = 0;
 }
 
-void drain_events(struct station *station)
+void sched_drain_events(struct station *station)
 {
 	struct playout_event event;
 	while (playout_next_event(station->playout, &event))

@@ -3,7 +3,7 @@
  * are the engine's feeder and output threads and the database writer's
  * thread (writer.c). It sleeps in poll() on a signalfd, the engine's event
  * descriptor and the control socket's clients, waking at least once a
- * second to plan (plan.c): airings due within cue_ahead_ms are opened and
+ * second to sched_plan (plan.c): airings due within cue_ahead_ms are opened and
  * cued on the engine with their wall-clock instants; what the engine
  * reports becomes as-run rows (runs.c); requests on the socket start or
  * stop manual broadcasts (manual.c).
@@ -147,7 +147,7 @@ int sched_serve(struct sched_config *config)
 		    device.realtime ? "at real-time priority" : "at normal priority (no real-time permission)", device.rewinds ? "rewinds honoured" : "rewinds not honoured: urgent items wait for what the device holds");
 
 	station.started_ns = station_clock_ns();
-	if (control_open(&station.control, config->control_socket, handle_request, &station,
+	if (control_open(&station.control, config->control_socket, sched_handle_request, &station,
 			 error, sizeof error) < 0) {
 		log_message(LOG_ERROR, "%s", error);
 		goto done;
@@ -163,8 +163,8 @@ int sched_serve(struct sched_config *config)
 		}
 		station_clock_refresh();
 		rows_flush(&station, station_clock_ns());
-		plan(&station);
-		watch_database(&station);
+		sched_plan(&station);
+		sched_watch_database(&station);
 		struct pollfd fds[2 + 1 + CONTROL_MAX_CLIENTS] = {
 			{ .fd = signal_fd, .events = POLLIN },
 			{ .fd = playout_event_fd(station.playout), .events = POLLIN },
@@ -185,10 +185,10 @@ int sched_serve(struct sched_config *config)
 			break;
 		}
 		if (fds[1].revents & POLLIN)
-			drain_events(&station);
+			sched_drain_events(&station);
 		control_dispatch(station.control, fds + 2, control_count);
 		if (fds[1].revents & POLLIN)
-			drain_events(&station);
+			sched_drain_events(&station);
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo info;
 			if (read(signal_fd, &info, sizeof info) == sizeof info) {
@@ -208,7 +208,7 @@ done:
 	control_close(station.control);
 	if (station.playout) {
 		playout_stop(station.playout);
-		drain_events(&station);
+		sched_drain_events(&station);
 		playout_close(station.playout);
 	}
 	/* the engine drained the card: what it reported has aired */

@@ -62,7 +62,7 @@ struct manual {
 	char user[64];
 };
 
-/* What cue_piece needs besides the source. */
+/* What sched_cue_piece needs besides the source. */
 struct cue_request {
 	const struct tt_airing *airing;
 	int64_t offset_ns;        /* into the item */
@@ -164,56 +164,56 @@ struct station {
 	int64_t device_back_ns;   /* when it last came back */
 };
 
-void format_local_time(int64_t instant_ns, char *out, size_t size);
+void sched_format_local_time(int64_t instant_ns, char *out, size_t size);
 
 /* plan.c */
-void plan(struct station *station);
-int was_judged(const struct station *station, const struct tt_airing *a);
-void remember(struct station *station, const struct tt_airing *a);
-void forget(struct station *station, const struct tt_airing *a);
-struct occurrence_shift *find_shift(struct station *station, int64_t event_id,
+void sched_plan(struct station *station);
+int sched_was_judged(const struct station *station, const struct tt_airing *a);
+void sched_remember(struct station *station, const struct tt_airing *a);
+void sched_forget(struct station *station, const struct tt_airing *a);
+struct occurrence_shift *sched_find_shift(struct station *station, int64_t event_id,
 				    const char *date, int create);
 /* Opens the request's media item from its offset and cues it; a file that
  * cannot be opened gets a failed row. */
-void cue_media(struct station *station, const struct cue_request *request);
+void sched_cue_media(struct station *station, const struct cue_request *request);
 /* Cues any source (taken over: closed on failure). Returns its tag, or 0
  * after logging why (a failed row unless unlogged). */
-uint64_t cue_piece(struct station *station, const struct cue_request *request,
+uint64_t sched_cue_piece(struct station *station, const struct cue_request *request,
 		   const struct playout_source_ops *ops, void *source);
 /* Cues the rest of a preempted item, from offset_ns into it, at start_ns, or
  * right after after_tag if that is set. With clock_origin_ns (policy rejoin:
  * when its position 0 would have aired) an item whose time has passed is
  * logged skipped instead, and `note` names what it rejoined after. (fate.c) */
-void continue_item(struct station *station, const struct tt_airing *a, int64_t offset_ns,
+void sched_continue_item(struct station *station, const struct tt_airing *a, int64_t offset_ns,
 		   int64_t start_ns, uint64_t after_tag, int64_t clock_origin_ns, const char *note);
 /* Opens a media item as a source (mono at the engine rate). */
-int open_media(struct station *station, int64_t media_id, int64_t offset_ns,
+int sched_open_media(struct station *station, int64_t media_id, int64_t offset_ns,
 	       struct tt_media *media, void **source, char *error, size_t error_size);
-struct in_flight *find_in_flight(struct station *station, uint64_t tag);
+struct in_flight *sched_find_in_flight(struct station *station, uint64_t tag);
 /* Records an error for `loaxa status`. */
-void note_error(struct station *station, const char *fmt, ...)
+void sched_note_error(struct station *station, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Writes a row for an airing that does not air (missed, skipped, failed). */
-void log_row(struct station *station, const struct tt_airing *a,
+void sched_log_row(struct station *station, const struct tt_airing *a,
 	     enum tt_run_status status, const char *detail);
 
 /* fate.c */
-void decide_fate(struct station *station, const struct fate *fate);
+void sched_decide_fate(struct station *station, const struct fate *fate);
 /* How far ahead to cue an item joined where the clock is: beyond what the
  * device has buffered, so its first frame is placed at its instant. */
-int64_t join_ahead_ns(struct station *station);
+int64_t sched_join_ahead_ns(struct station *station);
 /* Manual broadcasts were stopped (their pieces' tags) before their expected
  * end: what they held airs sooner, by its policy. */
-void fate_after_stop(struct station *station, const uint64_t *stopped_tags, int count);
+void sched_fate_after_stop(struct station *station, const uint64_t *stopped_tags, int count);
 /* late_grace_ms and rejoin_grace_s of the configuration, or their defaults. */
-int64_t late_grace_ns(const struct station *station);
-int64_t rejoin_grace_ns(const struct station *station);
+int64_t sched_late_grace_ns(const struct station *station);
+int64_t sched_rejoin_grace_ns(const struct station *station);
 /* database.c */
 /* 1 if the airing has a row (written or queued), else 0; a failed read is
  * noted once and taken as 0, so the airing is judged, not lost. */
-int already_logged(struct station *station, const struct tt_airing *a);
+int sched_already_logged(struct station *station, const struct tt_airing *a);
 /* Notes (once per spell) that the writer cannot get its rows through. */
-void watch_database(struct station *station);
+void sched_watch_database(struct station *station);
 
 /* rows.c: a piece's row is begun and finished once the instant passed */
 void rows_begin(struct station *station, uint64_t tag, const struct tt_run *run);
@@ -227,14 +227,14 @@ void rows_flush(struct station *station, int64_t now_ns);
 int64_t rows_next_due_ns(const struct station *station);
 
 /* runs.c */
-void drain_events(struct station *station);
+void sched_drain_events(struct station *station);
 
 /* manual.c: the control socket's requests */
 struct cJSON;
 struct control_peer;
-struct cJSON *handle_request(void *station, const struct cJSON *request,
+struct cJSON *sched_handle_request(void *station, const struct cJSON *request,
 			     const struct control_peer *peer);
 /* A manual broadcast ended (all its pieces done or stopped). */
-void manual_piece_done(struct station *station, struct in_flight *piece);
+void sched_manual_piece_done(struct station *station, struct in_flight *piece);
 
 #endif
