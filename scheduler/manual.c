@@ -372,6 +372,7 @@ static cJSON *status(struct station *station)
 	cJSON_AddNumberToObject(card, "buffer_ms", device.buffer_frames * 1000.0 / device.rate);
 	cJSON_AddBoolToObject(card, "realtime", device.realtime);
 	cJSON_AddNumberToObject(response, "xruns", (double)device.xruns);
+	cJSON_AddNumberToObject(response, "events_dropped", (double)device.events_dropped);
 	struct writer_health health;
 	writer_health(station->writer, &health);
 	cJSON *database = cJSON_AddObjectToObject(response, "database");

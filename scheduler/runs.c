@@ -192,6 +192,21 @@ static void on_event(struct station *station, const struct playout_event *event)
 void sched_drain_events(struct station *station)
 {
 	struct playout_event event;
-	while (playout_next_event(station->playout, &event))
+	int drained = 0;
+	while (playout_next_event(station->playout, &event)) {
 		on_event(station, &event);
+		drained++;
+	}
+	if (!drained)
+		return;
+	/* the engine's ring was full: what those events said is not known */
+	struct playout_status status;
+	playout_get_status(station->playout, &status);
+	if (status.events_dropped > station->events_dropped) {
+		log_message(LOG_ERROR, "%" PRId64 " event(s) of the sound engine were lost (the serving "
+			    "loop fell behind it); the as-run rows of what they reported may be missing",
+			    status.events_dropped - station->events_dropped);
+		sched_note_error(station, "%" PRId64 " sound engine event(s) lost", status.events_dropped);
+		station->events_dropped = status.events_dropped;
+	}
 }

@@ -159,6 +159,7 @@ struct station {
 	int timetable_unreadable; /* the last read of the timetable failed (logged once) */
 	int database_unwritable;  /* the writer has been failing (noted once) */
 	int database_lost;        /* the database file was deleted, replaced or damaged */
+	int64_t events_dropped;   /* the engine's lost events, as last logged */
 	int device_away;          /* the sound device is lost (DEVICE_ERROR, not yet OK) */
 	int64_t device_lost_ns;   /* when it last stopped playing */
 	int64_t device_back_ns;   /* when it last came back */

@@ -113,6 +113,8 @@ pending=$(json_field "$WORK/status.json" "d['database']['pending_rows']" || echo
 check "status says rows wait ($pending)" test "$pending" -ge 3
 check "last_error says so too" grep -q "unwritable" <<<"$(json_field "$WORK/status.json" "d['last_error']")"
 check "the text says so" grep -q "UNWRITABLE" "$WORK/status.txt"
+check "no event of the sound engine was lost meanwhile" \
+	test "$(json_field "$WORK/status.json" "d['events_dropped']")" = 0
 check "no as-run row is written during the hold" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM as_run")" = 0
 
