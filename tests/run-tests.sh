@@ -21,7 +21,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 tsan_unit="test_playout_engine test_playout_convert"
 # unit tests that measure time: never run beside another
 timed_units="test_playout_engine"
-tsan_e2e="test_emergency test_emergency_server test_preemption test_preemption_server test_first_broadcast test_pulse"
+tsan_e2e="test_emergency test_emergency_server test_preemption test_preemption_server test_first_broadcast test_pulse test_outage"
 tsan_reports=
 
 # refuse NAME WHY: a test that cannot run is a failure, not a silent skip
