@@ -157,8 +157,11 @@ int sched_serve(struct sched_config *config)
 	for (;;) {
 		int64_t version = tt_data_version(station.tt);
 		if (version != data_version) {
+			/* any commit but this connection's, the station's own writer
+			 * (every second, its rows and state) among them: at debug
+			 * level, or the log says each second that nothing changed */
 			if (data_version != -1)
-				log_message(LOG_INFO, "timetable changed; planning again");
+				log_message(LOG_DEBUG, "the database changed; planning again");
 			data_version = version;
 		}
 		station_clock_refresh();
