@@ -32,9 +32,8 @@ int sched_already_logged(struct station *station, const struct tt_airing *a)
 	return 0;
 }
 
-/* A database is at the path again after a loss: the loop reads from it
- * (a new connection first, so a file that will not open leaves the old one
- * in use), then the writer writes the waiting rows to it. */
+/* A database is at the path again after a loss: the loop reads from it,
+ * then the writer writes the waiting rows to it. */
 static void reopen_database(struct station *station)
 {
 	const char *path = station->config->db_path;
