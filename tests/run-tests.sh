@@ -68,17 +68,17 @@ run() {
 	fi
 }
 
-# run_two_at_a_time FLAVOUR FILE...: runs the test programs two at once, each
-# with its output kept apart, then reports them in order as run_file does
-run_two_at_a_time() {
-	local flavour=$1 scratch i=0
+# side_by_side COMMAND ARG...: runs `COMMAND ARG` for each ARG, two at once,
+# each with its output and counts kept apart, then reports them in order
+side_by_side() {
+	local command=$1 scratch i=0
 	shift
 	scratch=$(mktemp -d)
-	for test in "$@"; do
+	for arg in "$@"; do
 		while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
 		(
 			passed=0 failed=0 failures=()
-			run_file "$flavour/$(basename "$test")" 300 "$test" >"$scratch/$i.out" 2>&1
+			"$command" "$arg" >"$scratch/$i.out" 2>&1
 			echo "$passed $failed ${failures[*]}" >"$scratch/$i.counts"
 		) &
 		i=$((i + 1))
@@ -87,13 +87,16 @@ run_two_at_a_time() {
 	for ((k = 0; k < i; k++)); do
 		cat "$scratch/$k.out"
 		local p=0 f=0 names=""
-		read -r p f names <"$scratch/$k.counts" || { f=1; names="(a test program's report is missing)"; }
+		read -r p f names <"$scratch/$k.counts" || { f=1; names="(a report of $command is missing)"; }
 		passed=$((passed + p))
 		failed=$((failed + f))
 		[ -z "$names" ] || failures+=($names)
 	done
 	rm -rf "$scratch"
 }
+
+# unit_program FILE: one unit test program of the build set up
+unit_program() { run_file "$flavour/$(basename "$1")" 300 "$1"; }
 
 # setup BUILD: the variables of one build directory's tests (flavour, its
 # fixtures, ThreadSanitizer's reports)
@@ -129,10 +132,10 @@ unit_tests() {
 		if [ $tsan = 0 ] && [[ " $timed_units " != *" $(basename "$test") "* ]]; then
 			batch+=("$test")
 		else
-			run_file "$flavour/$(basename "$test")" 300 "$test"
+			unit_program "$test"
 		fi
 	done
-	[ ${#batch[@]} -eq 0 ] || run_two_at_a_time "$flavour" "${batch[@]}"
+	[ ${#batch[@]} -eq 0 ] || side_by_side unit_program "${batch[@]}"
 }
 
 e2e_tests() {
@@ -150,31 +153,6 @@ e2e_tests() {
 		LOAXA_DAY_HOURS=${LOAXA_DAY_HOURS:-$hours} \
 			run_file "$flavour/$(basename "$test" .sh)" 600 "$test" "$build"
 	done
-}
-
-# lanes BUILD...: the end-to-end tests of each build, the builds side by
-# side (each its own tests one after another), then reported in order
-lanes() {
-	local scratch i=0
-	scratch=$(mktemp -d)
-	for lane in "$@"; do
-		(
-			passed=0 failed=0 failures=()
-			e2e_tests "$lane" >"$scratch/$i.out" 2>&1
-			echo "$passed $failed ${failures[*]}" >"$scratch/$i.counts"
-		) &
-		i=$((i + 1))
-	done
-	wait
-	for ((k = 0; k < i; k++)); do
-		cat "$scratch/$k.out"
-		local p=0 f=0 names=""
-		read -r p f names <"$scratch/$k.counts" || { f=1; names="(a lane's report is missing)"; }
-		passed=$((passed + p))
-		failed=$((failed + f))
-		[ -z "$names" ] || failures+=($names)
-	done
-	rm -rf "$scratch"
 }
 
 # Unit tests first, every build's. Then the end-to-end tests: a build
@@ -198,7 +176,7 @@ if [ "$mode" = e2e ] || [ "$mode" = all ]; then
 	done
 	while [ ${#side[@]} -gt 0 ]; do
 		if [ ${#side[@]} -ge 2 ]; then
-			lanes "${side[0]}" "${side[1]}"
+			side_by_side e2e_tests "${side[0]}" "${side[1]}"
 			side=("${side[@]:2}")
 		else
 			e2e_tests "${side[0]}"
